@@ -1,0 +1,115 @@
+"""Bounding boxes: one convention, IoU by hand, and conversions.
+
+The course's one box convention: ``(N, 4) float32``, **normalised**
+``(xmin, ymin, xmax, ymax)`` in [0, 1], where x runs left to right and y top to
+bottom, measured in units of the canvas side. A pixel box is the same thing times
+the canvas size, with edges on pixel boundaries: a 28x28 digit pasted at column 10,
+row 5 of a 75x75 canvas has the pixel box ``(10, 5, 38, 33)`` and the normalised box
+``(10/75, 5/75, 38/75, 33/75)``.
+
+In Keras' vocabulary (``keras.utils.bounding_boxes``) the convention is
+``"rel_xyxy"``; conversions below delegate to ``convert_format``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from keras.utils import bounding_boxes as keras_boxes
+
+EPSILON = 1e-7
+
+#: Our names for box formats, mapped to Keras' format strings.
+FORMATS = {
+    "xyxy": "rel_xyxy",  # the course convention
+    "yxyx": "rel_yxyx",  # what tf.image.draw_bounding_boxes and non_max_suppression use
+    "center": "rel_center_xywh",  # (cx, cy, w, h), normalised
+    "pixels": "xyxy",  # (xmin, ymin, xmax, ymax) in pixels
+}
+
+
+def check_boxes(boxes: np.ndarray, name: str = "boxes") -> np.ndarray:
+    """Return ``boxes`` as a float32 array of shape ``(..., 4)``, or raise ``ValueError``.
+
+    Rejects a last axis other than 4 and any NaN or infinite coordinate.
+    """
+    array = np.asarray(boxes, dtype=np.float32)
+    if array.ndim == 0 or array.shape[-1] != 4:
+        raise ValueError(
+            f"{name}: expected shape (N, 4) as (xmin, ymin, xmax, ymax), got {array.shape}"
+        )
+    if not np.all(np.isfinite(array)):
+        bad = int(np.sum(~np.isfinite(array).all(axis=-1)))
+        raise ValueError(f"{name}: {bad} box(es) contain NaN or infinite coordinates")
+    return array
+
+
+def order_corners(boxes: np.ndarray) -> np.ndarray:
+    """Swap corners where needed so that ``xmin <= xmax`` and ``ymin <= ymax``.
+
+    A regression head can output ``xmax < xmin``; read as a box, that is the same
+    rectangle with its corners named the other way round.
+    """
+    boxes = check_boxes(boxes)
+    x0, y0, x1, y1 = np.moveaxis(boxes, -1, 0)
+    return np.stack(
+        [np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1), np.maximum(y0, y1)], axis=-1
+    )
+
+
+def area(boxes: np.ndarray) -> np.ndarray:
+    """Areas of ``(..., 4)`` boxes (after ordering their corners), shape ``(...)``."""
+    x0, y0, x1, y1 = np.moveaxis(order_corners(boxes), -1, 0)
+    return (x1 - x0) * (y1 - y0)
+
+
+def iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
+    """Intersection over union of matching boxes, element by element.
+
+    Args:
+        boxes_a, boxes_b: ``(N, 4)`` (or any ``(..., 4)`` of equal shape) float boxes,
+            ``(xmin, ymin, xmax, ymax)`` in one unit (normalised or pixels).
+
+    Returns:
+        ``(N,)`` float32 IoU in [0, 1]. Corners are put in order first, so flipped
+        predictions are scored as the rectangle they describe; two empty boxes score 0
+        (the epsilon sits only in the denominator).
+
+    Raises:
+        ValueError: shapes differ or are not ``(..., 4)``, or a coordinate is NaN/inf.
+    """
+    a = order_corners(check_boxes(boxes_a, "boxes_a"))
+    b = order_corners(check_boxes(boxes_b, "boxes_b"))
+    if a.shape != b.shape:
+        raise ValueError(f"iou: boxes_a {a.shape} and boxes_b {b.shape} must have the same shape")
+    inter_w = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
+    inter_h = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
+    intersection = inter_w * inter_h
+    union = area(a) + area(b) - intersection
+    return (intersection / (union + EPSILON)).astype(np.float32)
+
+
+def convert(boxes: np.ndarray, source: str, target: str, canvas_size: int = 75) -> np.ndarray:
+    """Convert ``(..., 4)`` boxes between formats, with Keras' ``convert_format``.
+
+    Formats: ``"xyxy"`` (the course convention, normalised), ``"yxyx"`` (normalised,
+    for ``tf.image``), ``"center"`` (normalised ``cx, cy, w, h``) and ``"pixels"``
+    (``xmin, ymin, xmax, ymax`` in pixels of a square canvas of side ``canvas_size``).
+    """
+    for fmt in (source, target):
+        if fmt not in FORMATS:
+            raise ValueError(f"Unknown box format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    boxes = check_boxes(boxes)
+    converted = keras_boxes.convert_format(
+        boxes, source=FORMATS[source], target=FORMATS[target], height=canvas_size, width=canvas_size
+    )
+    return np.asarray(converted, dtype=np.float32)
+
+
+def to_pixels(boxes: np.ndarray, canvas_size: int = 75) -> np.ndarray:
+    """Normalised ``xyxy`` boxes to pixel ``xyxy`` boxes on a ``canvas_size`` square."""
+    return convert(boxes, "xyxy", "pixels", canvas_size)
+
+
+def to_normalized(boxes: np.ndarray, canvas_size: int = 75) -> np.ndarray:
+    """Pixel ``xyxy`` boxes to normalised ``xyxy`` boxes on a ``canvas_size`` square."""
+    return convert(boxes, "pixels", "xyxy", canvas_size)

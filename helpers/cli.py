@@ -1,0 +1,195 @@
+"""Command line: ``python -m helpers train|evaluate``.
+
+Both commands end by printing one JSON line of test metrics on stdout. Bad input
+(a missing or malformed file, an unknown option, ``--epochs 0``) ends with exit code 2
+and one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported in one line with exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors are one line (no usage dump) and exit with code 2."""
+
+    def error(self, message: str):
+        raise UsageError(message)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _data_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data",
+        default="auto",
+        help="auto (download, else offline sample), keras, sample, or a path to mnist.npz",
+    )
+    parser.add_argument("--box", choices=("frame", "tight"), default="frame", help="box kind")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m helpers", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = commands.add_parser("train", help="train a recipe and report test metrics")
+    _data_args(train)
+    train.add_argument("--recipe", choices=("improved", "baseline"), default="improved")
+    train.add_argument("--epochs", type=_positive_int, default=10)
+    train.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=None,
+        help="per-replica batch size (default: the recipe's)",
+    )
+    train.add_argument("--out", default="model.keras", help="where to save the model (.keras)")
+    train.set_defaults(run=run_train)
+
+    evaluate = commands.add_parser("evaluate", help="report test metrics of a saved model")
+    _data_args(evaluate)
+    evaluate.add_argument("--model", required=True, help="a model saved with model.save (.keras)")
+    evaluate.set_defaults(run=run_evaluate)
+
+    student = commands.add_parser("student", help="write student copies (solutions stubbed)")
+    student.add_argument("source", help="a notebook or a folder of notebooks")
+    student.add_argument("--out", required=True, help="folder for the student copies")
+    student.set_defaults(run=run_student)
+
+    fork = commands.add_parser("fork", help="point badges and setup cells at your fork")
+    fork.add_argument("repository", help="your fork on GitHub, as OWNER/NAME")
+    fork.set_defaults(run=run_fork)
+    return parser
+
+
+def _load_data(args) -> tuple:
+    from helpers.data import load_mnist
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        (train, test), used = load_mnist(args.data, return_source=True)
+    for warning in caught:  # the download fallback: keep it to one readable line
+        print(f"warning: {warning.message}", file=sys.stderr)
+    return train, test, used
+
+
+def _test_metrics(model, test, box: str) -> dict:
+    from helpers.evaluation import evaluate
+    from helpers.pipeline import make_test_set
+
+    images, labels, boxes = make_test_set(*test, box=box)
+    return evaluate(model, images, labels, boxes).summary()
+
+
+def run_train(args) -> dict:
+    if not args.out.endswith(".keras"):
+        raise UsageError(f"--out must end in .keras, got {args.out!r}")
+    from helpers.training import train
+
+    (x_train, y_train), test, used = _load_data(args)
+    start = time.perf_counter()
+    run = train(
+        args.recipe,
+        x_train,
+        y_train,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        box=args.box,
+    )
+    wall = time.perf_counter() - start
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    run.model.save(args.out)
+    return {
+        "command": "train",
+        "recipe": args.recipe,
+        "data": used,
+        "box": args.box,
+        "epochs": args.epochs,
+        "train_images": len(x_train),
+        **_test_metrics(run.model, test, args.box),
+        "train_seconds": round(wall, 2),
+        "fit_seconds": round(run.seconds, 2),
+        "images_per_second": round(run.images_per_second, 1),
+        "model": args.out,
+    }
+
+
+def run_evaluate(args) -> dict:
+    import keras
+
+    path = Path(args.model)
+    if not path.is_file():
+        raise FileNotFoundError(f"model file not found: {path}")
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as error:  # noqa: BLE001 - Keras raises many kinds for a bad file
+        raise ValueError(f"could not load {path} as a Keras model: {error}") from error
+    _, test, used = _load_data(args)
+    return {
+        "command": "evaluate",
+        "model": str(path),
+        "data": used,
+        "box": args.box,
+        **_test_metrics(model, test, args.box),
+    }
+
+
+def run_student(args) -> dict:
+    from helpers.notebooks import write_student_versions
+
+    counts = write_student_versions(Path(args.source), Path(args.out))
+    return {"command": "student", "out": args.out, "solutions_stubbed": counts}
+
+
+def run_fork(args) -> dict:
+    from helpers.notebooks import fork
+
+    root = Path(__file__).resolve().parents[1]
+    return {
+        "command": "fork",
+        "repository": args.repository,
+        "changed": fork(args.repository, root),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        run: Callable = args.run
+        result = run(args)
+    except (UsageError, FileNotFoundError, ValueError) as error:
+        message = " ".join(str(error).split())  # one line, whatever the library wrote
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(result, default=_json_default))
+    return 0
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -1,0 +1,129 @@
+"""The two-headed networks: the original lab's baseline and the course's improved recipe.
+
+The model contract, which tests, benchmarks and notebooks rely on:
+
+* input ``float32 (N, 75, 75, 1)`` with values in [0, 1];
+* a dict of two outputs: ``"classification"`` ``(N, 10)`` class probabilities and
+  ``"bounding_box"`` ``(N, 4)`` normalised ``(xmin, ymin, xmax, ymax)``;
+* ``model.save("m.keras")`` and, after ``import helpers``,
+  ``keras.saving.load_model("m.keras", compile=False)`` gives the same predictions.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from helpers.synthesis import CANVAS_SIZE
+
+INPUT_SHAPE = (CANVAS_SIZE, CANVAS_SIZE, 1)
+NUM_CLASSES = 10
+RECIPES = ("improved", "baseline")
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+class BoxDecoder(layers.Layer):
+    """Turn 4 raw numbers into an ordered box inside the canvas.
+
+    ``(N, 4)`` raw outputs -> centre ``(cx, cy)`` and size ``(w, h)`` through a sigmoid,
+    then corners ``(cx - w/2, cy - h/2, cx + w/2, cy + h/2)`` clipped to [0, 1].
+    By construction ``xmin <= xmax`` and ``ymin <= ymax``: the head cannot output a
+    box that is not a box.
+    """
+
+    def call(self, raw):
+        centre = ops.sigmoid(raw[:, :2])
+        size = ops.sigmoid(raw[:, 2:])
+        corners = ops.concatenate([centre - size / 2, centre + size / 2], axis=-1)
+        return ops.clip(corners, 0.0, 1.0)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+class BoxLoss(keras.losses.Loss):
+    """Mean squared error on the corners plus ``ciou_weight * (1 - CIoU)``.
+
+    Boxes are normalised ``(xmin, ymin, xmax, ymax)``. The CIoU term (Keras'
+    ``compute_ciou``) rewards overlap directly and keeps a gradient when boxes do not
+    overlap yet; the MSE term keeps early training stable.
+    """
+
+    def __init__(self, ciou_weight: float = 1.0, name: str = "box_loss", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.ciou_weight = ciou_weight
+
+    def call(self, y_true, y_pred):
+        mse = ops.mean(ops.square(y_true - y_pred), axis=-1)
+        if not self.ciou_weight:
+            return mse
+        ciou = keras.utils.bounding_boxes.compute_ciou(y_true, y_pred, "xyxy")
+        return mse + self.ciou_weight * (1.0 - ciou)
+
+    def get_config(self):
+        return {**super().get_config(), "ciou_weight": self.ciou_weight}
+
+
+def _heads(class_features, box_features, box_decoder: bool) -> dict:
+    """The two heads: 10 class probabilities and 4 box numbers."""
+    classification = layers.Dense(NUM_CLASSES, activation="softmax", name="classification")(
+        class_features
+    )
+    features = box_features
+    if box_decoder:
+        raw = layers.Dense(4, name="box_raw")(features)
+        bounding_box = BoxDecoder(name="bounding_box")(raw)
+    else:
+        bounding_box = layers.Dense(4, name="bounding_box")(features)
+    return {"classification": classification, "bounding_box": bounding_box}
+
+
+def build_baseline_model(input_shape: tuple[int, int, int] = INPUT_SHAPE) -> keras.Model:
+    """The original lab's network, layer for layer (uncompiled).
+
+    Conv2D 16, 32, 64 (3x3, relu), each followed by 2x2 average pooling; Flatten;
+    Dense 128 relu; heads ``Dense(10, softmax)`` and a linear ``Dense(4)``.
+    """
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    for filters in (16, 32, 64):
+        x = layers.Conv2D(filters, 3, activation="relu")(x)
+        x = layers.AveragePooling2D(2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    return keras.Model(inputs, _heads(x, x, box_decoder=False), name="baseline")
+
+
+def build_model(
+    input_shape: tuple[int, int, int] = INPUT_SHAPE,
+    *,
+    batch_norm: bool = False,
+    max_pooling: bool = True,
+    box_decoder: bool = True,
+    split_heads: bool = True,
+) -> keras.Model:
+    """The improved default network (uncompiled).
+
+    The same three convolution stages as the baseline with 2x2 *max* pooling. Then the
+    two tasks part ways: the class branch pools the feature maps globally (a digit is
+    the same digit wherever it sits), while the box branch flattens them (where the
+    ink is, is the whole question). The box head decodes an ordered box inside the
+    canvas (:class:`BoxDecoder`). The keyword switches exist for the ablation study;
+    the defaults are the recipe.
+    """
+    inputs = keras.Input(shape=input_shape, name="image")
+    pool = layers.MaxPooling2D if max_pooling else layers.AveragePooling2D
+    x = inputs
+    for filters in (16, 32, 64):
+        x = layers.Conv2D(filters, 3, use_bias=not batch_norm)(x)
+        if batch_norm:
+            x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = pool(2)(x)
+    if not split_heads:
+        shared = layers.Dense(128, activation="relu")(layers.Flatten()(x))
+        return keras.Model(inputs, _heads(shared, shared, box_decoder), name="improved")
+    what = layers.Dense(128, activation="relu", name="class_dense")(layers.GlobalMaxPooling2D()(x))
+    where = layers.Dense(128, activation="relu", name="box_dense")(layers.Flatten()(x))
+    return keras.Model(inputs, _heads(what, where, box_decoder), name="improved")

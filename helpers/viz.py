@@ -1,0 +1,182 @@
+"""Figures for the course. Every function returns its ``matplotlib.figure.Figure``.
+
+Colours are fixed across the course: the **true** box is green, the **predicted**
+box is red, and a legend on each figure says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+
+from helpers.boxes import check_boxes
+
+TRUE_COLOUR = "tab:green"
+PRED_COLOUR = "tab:red"
+
+
+def draw_box(ax, box: Sequence[float], canvas_size: int, colour: str, **kwargs) -> Rectangle:
+    """Draw one normalised ``(xmin, ymin, xmax, ymax)`` box on an image axis.
+
+    The axis must show the image with pixel edges at integer coordinates, as
+    :func:`show_canvas` does (``extent=(0, size, size, 0)``).
+    """
+    x0, y0, x1, y1 = np.asarray(box, dtype=float) * canvas_size
+    patch = Rectangle(
+        (min(x0, x1), min(y0, y1)),
+        abs(x1 - x0),
+        abs(y1 - y0),
+        fill=False,
+        edgecolor=colour,
+        linewidth=kwargs.pop("linewidth", 1.5),
+        **kwargs,
+    )
+    ax.add_patch(patch)
+    return patch
+
+
+def show_canvas(ax, image: np.ndarray) -> None:
+    """Show one ``(H, W)`` or ``(H, W, 1)`` image in grey, pixel edges on integer coordinates."""
+    image = np.asarray(image).squeeze()
+    height, width = image.shape
+    ax.imshow(image, cmap="gray", vmin=0, vmax=1, extent=(0, width, height, 0))
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def box_legend(fig: Figure, predicted: bool = True) -> None:
+    """A figure-level legend that names the box colours."""
+    handles = [Line2D([], [], color=TRUE_COLOUR, label="true box")]
+    if predicted:
+        handles.append(Line2D([], [], color=PRED_COLOUR, label="predicted box"))
+    fig.legend(handles=handles, loc="upper right", ncols=len(handles), frameon=False)
+
+
+def plot_examples(
+    images: np.ndarray,
+    true_boxes: np.ndarray,
+    *,
+    labels: np.ndarray | None = None,
+    pred_boxes: np.ndarray | None = None,
+    pred_labels: np.ndarray | None = None,
+    ious: np.ndarray | None = None,
+    threshold: float = 0.6,
+    ncols: int = 8,
+    title: str | None = None,
+) -> Figure:
+    """A grid of canvases with their true (green) and, optionally, predicted (red) boxes.
+
+    Args:
+        images: ``(N, S, S, 1)`` float32 in [0, 1].
+        true_boxes, pred_boxes: ``(N, 4)`` normalised xyxy.
+        labels, pred_labels: ``(N,)`` classes; the caption shows ``pred (true)`` and turns
+            red when they differ.
+        ious: ``(N,)`` IoU, shown under each image, in red below ``threshold``.
+    """
+    images = np.asarray(images)
+    true_boxes = check_boxes(true_boxes, "true_boxes")
+    n = len(images)
+    size = images.shape[1]
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols, 1.9 * nrows + 0.4), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i >= n:
+            ax.axis("off")
+            continue
+        show_canvas(ax, images[i])
+        draw_box(ax, true_boxes[i], size, TRUE_COLOUR)
+        if pred_boxes is not None:
+            draw_box(ax, pred_boxes[i], size, PRED_COLOUR)
+        if labels is not None:
+            wrong = pred_labels is not None and pred_labels[i] != labels[i]
+            text = str(labels[i]) if pred_labels is None else f"{pred_labels[i]} ({labels[i]})"
+            ax.set_title(text, color=PRED_COLOUR if wrong else "black", fontsize=10)
+        if ious is not None:
+            colour = PRED_COLOUR if ious[i] < threshold else "black"
+            ax.set_xlabel(f"IoU {ious[i]:.2f}", color=colour, fontsize=9)
+    box_legend(fig, predicted=pred_boxes is not None)
+    if title:
+        fig.suptitle(title, x=0.01, ha="left")
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    return fig
+
+
+def plot_history(history, title: str | None = None) -> Figure:
+    """Training curves from a Keras ``History`` (or its ``.history`` dict).
+
+    Three panels: each head's loss, classification accuracy, and box MSE, with the
+    validation curve dashed when there is one.
+    """
+    logs = getattr(history, "history", history)
+    panels = [
+        ("loss per head", ["classification_loss", "bounding_box_loss"]),
+        ("classification accuracy", ["classification_accuracy"]),
+        ("box mean squared error", ["bounding_box_mse"]),
+    ]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+    for ax, (name, keys) in zip(axes, panels, strict=True):
+        for key in keys:
+            if key not in logs:
+                continue
+            epochs = np.arange(1, len(logs[key]) + 1)
+            line = ax.plot(epochs, logs[key], marker="o", markersize=3, label=key)[0]
+            if f"val_{key}" in logs:
+                ax.plot(
+                    epochs, logs[f"val_{key}"], "--", color=line.get_color(), label=f"val {key}"
+                )
+        ax.set_title(name)
+        ax.set_xlabel("epoch")
+        if "loss" in name or "error" in name:
+            ax.set_yscale("log")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_iou_histogram(
+    ious: np.ndarray, threshold: float = 0.6, title: str | None = None
+) -> Figure:
+    """Histogram of per-example IoU with the threshold marked and the share above it."""
+    ious = np.asarray(ious)
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    ax.hist(ious, bins=np.linspace(0, 1, 41), color="tab:blue", alpha=0.8)
+    ax.axvline(threshold, color=PRED_COLOUR, linestyle="--")
+    share = float(np.mean(ious >= threshold))
+    ax.text(
+        threshold,
+        ax.get_ylim()[1] * 0.9,
+        f"  {share:.1%} at IoU >= {threshold:g}",
+        color=PRED_COLOUR,
+    )
+    ax.set_xlabel("IoU between predicted and true box")
+    ax.set_ylabel("test images")
+    ax.set_title(title or f"IoU over {len(ious)} test images (mean {ious.mean():.3f})")
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(matrix: np.ndarray, title: str = "Confusion matrix") -> Figure:
+    """A ``(10, 10)`` confusion matrix (rows = true class) with the counts written in."""
+    matrix = np.asarray(matrix)
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    shown = ax.imshow(matrix, cmap="Blues")
+    for (row, col), count in np.ndenumerate(matrix):
+        if count:
+            colour = "white" if count > matrix.max() / 2 else "black"
+            ax.text(col, row, count, ha="center", va="center", fontsize=8, color=colour)
+    ax.set_xticks(range(matrix.shape[1]))
+    ax.set_yticks(range(matrix.shape[0]))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title)
+    fig.colorbar(shown, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    return fig
