@@ -37,6 +37,8 @@ class Recipe:
     box_decoder: bool = False
     split_heads: bool = False
     baseline_network: bool = True
+    steps_per_execution: int = 1
+    jit_compile: bool = False
 
     def build(self) -> keras.Model:
         """The uncompiled network for this recipe."""
@@ -63,6 +65,7 @@ IMPROVED = Recipe(
     box_decoder=True,
     split_heads=True,
     baseline_network=False,
+    steps_per_execution=8,
 )
 RECIPES = {"improved": IMPROVED, "baseline": BASELINE}
 
@@ -129,6 +132,8 @@ def compile_model(
         loss={"classification": "categorical_crossentropy", "bounding_box": box_loss},
         loss_weights={"classification": 1.0, "bounding_box": recipe.box_loss_weight},
         metrics={"classification": "accuracy", "bounding_box": "mse"},
+        steps_per_execution=recipe.steps_per_execution,
+        jit_compile=recipe.jit_compile,
     )
     return model
 
@@ -190,6 +195,7 @@ def train(
         epochs=epochs,
         steps_per_epoch=steps,
         validation_data=validation,
+        shuffle=False,  # the dataset shuffles the digits itself, with its own seed
         verbose=verbose,
     )
     seconds = time.perf_counter() - start
