@@ -143,7 +143,11 @@ def load_sample(test_per_class: int = SAMPLE_TEST_PER_CLASS) -> tuple[Split, Spl
         members = order[labels[order] == digit]
         rank[members] = np.arange(len(members))
     is_test = rank < test_per_class
-    train_idx, test_idx = order[~is_test[order]], order[is_test[order]]
+    # Index order within each split is random too, so that any prefix (a quick-mode
+    # subset, a validation split) has every class in about equal numbers.
+    shuffle = np.random.default_rng(20240602)
+    train_idx = shuffle.permutation(np.flatnonzero(~is_test))
+    test_idx = shuffle.permutation(np.flatnonzero(is_test))
     return (images[train_idx], labels[train_idx]), (images[test_idx], labels[test_idx])
 
 

@@ -12,11 +12,11 @@ Two kinds of box:
 ``"tight"``
     the extent of the digit's ink, a few pixels narrower (a "1" is only ~4 px wide).
 
-Pasting is written as two small matrix products, ``canvas = R @ digit @ C.T``, where
-``R`` (canvas x 28) places the digit's rows and ``C`` its columns. For a plain paste
-the matrices hold one 1 per column, so the result is exact; for a resized digit they
-hold area-overlap weights (a box filter). The same code therefore handles offsets
-and scale for a whole batch at once, with no Python loop per image.
+A plain paste is one fancy-indexing assignment for the whole batch (:func:`paste`).
+A resized digit is written as two small matrix products, ``canvas = R @ digit @ C.T``,
+where ``R`` (canvas x 28) places and resamples the digit's rows and ``C`` its columns
+with area-overlap weights (a box filter) (:func:`render`). Neither has a Python loop
+per image.
 """
 
 from __future__ import annotations
@@ -86,6 +86,23 @@ def placement_matrices(
     return (np.clip(overlap, 0, None) / scale).astype(np.float32)
 
 
+def paste(patches: np.ndarray, x: np.ndarray, y: np.ndarray, canvas_size: int) -> np.ndarray:
+    """Paste ``(N, S, S)`` float patches unscaled at whole-pixel offsets, all at once.
+
+    Fancy indexing writes every patch into its own canvas in one assignment: canvas
+    ``n`` gets rows ``y[n] .. y[n] + S`` and columns ``x[n] .. x[n] + S``.
+
+    Returns ``(N, canvas_size, canvas_size, 1) float32``.
+    """
+    n, side = len(patches), patches.shape[-1]
+    images = np.zeros((n, canvas_size, canvas_size, 1), dtype=np.float32)
+    offsets = np.arange(side)
+    rows = (y[:, None] + offsets)[:, :, None]  # (N, S, 1)
+    cols = (x[:, None] + offsets)[:, None, :]  # (N, 1, S)
+    images[np.arange(n)[:, None, None], rows, cols, 0] = patches
+    return images
+
+
 def render(
     patches: np.ndarray, x: np.ndarray, y: np.ndarray, size: np.ndarray, canvas_size: int
 ) -> np.ndarray:
@@ -141,13 +158,18 @@ def synthesize(
     n = len(digits)
     # Random draws come first and all at once, so the result does not depend on CHUNK.
     size = rng.uniform(low, high, n) if scale is not None else np.full(n, float(DIGIT_SIZE))
-    x = np.floor(rng.uniform(0, 1, n) * (canvas_size - size + 1))
-    y = np.floor(rng.uniform(0, 1, n) * (canvas_size - size + 1))
-    images = np.empty((n, canvas_size, canvas_size, 1), dtype=np.float32)
-    for lo in range(0, n, CHUNK):
-        part = slice(lo, lo + CHUNK)
-        patches = _to_unit(digits[part])
-        images[part, ..., 0] = render(patches, x[part], y[part], size[part], canvas_size)
+    # Whole-pixel offsets from 0 to the last position where the digit still fits.
+    positions = np.floor(canvas_size - size) + 1
+    x = np.floor(rng.uniform(0, 1, n) * positions)
+    y = np.floor(rng.uniform(0, 1, n) * positions)
+    if scale is None:
+        images = paste(_to_unit(digits), x.astype(np.int64), y.astype(np.int64), canvas_size)
+    else:
+        images = np.empty((n, canvas_size, canvas_size, 1), dtype=np.float32)
+        for lo in range(0, n, CHUNK):
+            part = slice(lo, lo + CHUNK)
+            patches = _to_unit(digits[part])
+            images[part, ..., 0] = render(patches, x[part], y[part], size[part], canvas_size)
     if clutter:
         images[..., 0] = np.maximum(images[..., 0], _clutter(digits, clutter, rng, canvas_size))
     if noise:

@@ -88,3 +88,9 @@ def test_file_that_is_not_an_npz(tmp_path):
 def test_unknown_source_lists_the_choices():
     with pytest.raises(ValueError, match="expected one of auto, keras, sample"):
         load_mnist("mnist-online")
+
+
+def test_every_prefix_of_the_sample_is_class_balanced(sample):
+    (_, y_train), _ = sample
+    counts = np.bincount(y_train[:600], minlength=10)
+    assert counts.min() >= 35 and counts.max() <= 85

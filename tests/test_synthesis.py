@@ -139,3 +139,19 @@ def test_test_set_is_fixed(digits):
     b = make_test_set(*digits)
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[2], b[2])
+
+
+def test_scaled_digits_always_fit_inside_the_canvas(digits):
+    many = np.repeat(digits[0][:50], 40, axis=0)
+    _, boxes = synthesize(many, seed=6, scale=(20, 40.5))
+    assert boxes.min() >= 0.0 and boxes.max() <= 1.0
+
+
+def test_plain_paste_matches_the_resampling_path_at_scale_one(digits):
+    from helpers.synthesis import paste, render
+
+    patches = digits[0][:8].astype(np.float32) / 255
+    x, y = np.arange(8) * 5, 47 - np.arange(8) * 6
+    fast = paste(patches, x, y, 75)[..., 0]
+    slow = render(patches, x.astype(float), y.astype(float), np.full(8, 28.0), 75)
+    np.testing.assert_allclose(fast, slow, atol=1e-6)
