@@ -10,10 +10,14 @@ Modules, one job each:
 * :mod:`helpers.training` - recipes, distribution strategy and the training loop
 * :mod:`helpers.evaluation` - accuracy, IoU and their break-downs
 * :mod:`helpers.viz` - matplotlib figures
-* :mod:`helpers.cli` - ``python -m helpers train|evaluate``
+* :mod:`helpers.fonts` - digits rendered from fonts (an out-of-distribution test)
+* :mod:`helpers.detection` - multi-digit scenes, a grid detector, NMS and mAP
+* :mod:`helpers.course` - what every notebook needs: quick mode, seeds, data, checks
+* :mod:`helpers.notebooks` - student versions of notebooks, re-pointing a fork
+* :mod:`helpers.cli` - ``python -m helpers train|evaluate|detect-train|student|fork``
 
-Importing :mod:`helpers` registers the custom layer and loss, so saved models load
-with ``keras.saving.load_model(path, compile=False)``.
+Importing :mod:`helpers` registers the custom layers and losses (of the localizer and
+of the detector), so saved models load with ``keras.saving.load_model(path, compile=False)``.
 """
 
 import contextlib
@@ -63,7 +67,25 @@ class _NoRetracingWarnings(logging.Filter):
 
 _tf.get_logger().addFilter(_NoRetracingWarnings())
 
-from helpers import boxes, data, evaluation, models, pipeline, synthesis, training  # noqa: E402
+from helpers import (  # noqa: E402
+    boxes,
+    data,
+    detection,
+    evaluation,
+    models,
+    pipeline,
+    synthesis,
+    training,
+)
 
-__all__ = ["boxes", "data", "evaluation", "models", "pipeline", "synthesis", "training"]
+__all__ = [
+    "boxes",
+    "data",
+    "detection",
+    "evaluation",
+    "models",
+    "pipeline",
+    "synthesis",
+    "training",
+]
 __version__ = "0.1.0"

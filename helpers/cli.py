@@ -1,4 +1,4 @@
-"""Command line: ``python -m helpers train|evaluate``.
+"""Command line: ``python -m helpers train|evaluate|detect-train|student|fork``.
 
 Both commands end by printing one JSON line of test metrics on stdout. Bad input
 (a missing or malformed file, an unknown option, ``--epochs 0``) ends with exit code 2
@@ -78,6 +78,26 @@ def build_parser() -> argparse.ArgumentParser:
     student.add_argument("--out", required=True, help="folder for the student copies")
     student.set_defaults(run=run_student)
 
+    detect = commands.add_parser(
+        "detect-train", help="train the multi-digit detector and report its mAP@0.5"
+    )
+    detect.add_argument(
+        "--data",
+        default="auto",
+        help="auto (download, else offline sample), keras, sample, or a path to mnist.npz",
+    )
+    detect.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    detect.add_argument("--epochs", type=_positive_int, default=None, help="default: 15")
+    detect.add_argument("--batch-size", type=_positive_int, default=None, help="default: 32")
+    detect.add_argument(
+        "--images-per-epoch", type=_positive_int, default=None, help="canvases per epoch (4000)"
+    )
+    detect.add_argument(
+        "--test-images", type=_positive_int, default=500, help="canvases built from test digits"
+    )
+    detect.add_argument("--out", default="detector.keras", help="where to save the model")
+    detect.set_defaults(run=run_detect_train)
+
     fork = commands.add_parser("fork", help="point badges and setup cells at your fork")
     fork.add_argument("repository", help="your fork on GitHub, as OWNER/NAME")
     fork.set_defaults(run=run_fork)
@@ -154,6 +174,47 @@ def run_evaluate(args) -> dict:
         "data": used,
         "box": args.box,
         **_test_metrics(model, test, args.box),
+    }
+
+
+def run_detect_train(args) -> dict:
+    """Train :mod:`helpers.detection`'s grid detector; score it on canvases of test digits."""
+    if not args.out.endswith(".keras"):
+        raise UsageError(f"--out must end in .keras, got {args.out!r}")
+    from helpers import detection
+
+    (x_train, y_train), (x_test, y_test), used = _load_data(args)
+    options = {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "images_per_epoch": args.images_per_epoch,
+    }
+    start = time.perf_counter()
+    run = detection.train_detector(
+        x_train,
+        y_train,
+        seed=args.seed,
+        **{key: value for key, value in options.items() if value is not None},
+    )
+    wall = time.perf_counter() - start
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    run.model.save(args.out)
+    images, boxes, classes = detection.make_test_scenes(x_test, y_test, args.test_images)
+    result = detection.evaluate_detector(run.model, images, boxes, classes)
+    return {
+        "command": "detect-train",
+        "data": used,
+        "epochs": len(run.history.epoch),
+        "train_digits": len(x_train),
+        "train_images_seen": run.images_seen,
+        "test_images": len(images),
+        "test_digits": int((classes >= 0).sum()),
+        "map_50": round(result.map, 4),
+        "ap_50_per_class": [round(float(ap), 4) for ap in result.per_class],
+        "train_seconds": round(wall, 2),
+        "fit_seconds": round(run.seconds, 2),
+        "images_per_second": round(run.images_per_second, 1),
+        "model": args.out,
     }
 
 
