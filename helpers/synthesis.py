@@ -10,7 +10,7 @@ Two kinds of box:
 ``"frame"``
     the whole 28x28 frame the digit came in (the original lab's label);
 ``"tight"``
-    the extent of the digit's ink, a few pixels narrower (a "1" is only ~4 px wide).
+    the extent of the digit's ink, a few pixels narrower (an upright "1" is ~4 px wide).
 
 A plain paste is one fancy-indexing assignment for the whole batch (:func:`paste`).
 A resized digit is written as two small matrix products, ``canvas = R @ digit @ C.T``,
