@@ -487,9 +487,14 @@ def detection_dataset(
     seed: int = 0,
     canvas_size: int = CANVAS_SIZE,
     grid_size: int = GRID_SIZE,
+    batches: int | None = None,
     **options: Any,
 ):
-    """An endless ``tf.data`` stream of fresh ``(images, targets)`` batches.
+    """A ``tf.data`` stream of fresh ``(images, targets)`` batches.
+
+    ``batches`` ends the stream after that many batches (``None``: endless). A stream
+    that ends with training lets ``model.fit`` return at once; see
+    :func:`helpers.pipeline.training_dataset`.
 
     Batch ``k`` is synthesised from ``numpy.random.default_rng([seed, k])``: new
     canvases (new digits drawn at random, new counts and places) every step,
@@ -520,10 +525,11 @@ def detection_dataset(
         target = tf.ensure_shape(target, [batch_size, grid_size, grid_size, CHANNELS])
         return images, target
 
-    return (
-        tf.data.Dataset.counter()
-        .map(batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        .prefetch(tf.data.AUTOTUNE)
+    counter = tf.data.Dataset.counter()
+    if batches is not None:
+        counter = counter.take(batches)
+    return counter.map(batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(
+        tf.data.AUTOTUNE
     )
 
 
@@ -585,7 +591,9 @@ def train_detector(
         )
     keras.utils.set_random_seed(seed)
     steps = images_per_epoch // batch_size
-    dataset = detection_dataset(digits, labels, batch_size=batch_size, seed=seed, **options)
+    dataset = detection_dataset(
+        digits, labels, batch_size=batch_size, seed=seed, batches=steps * epochs, **options
+    )
     model = model if model is not None else build_detector()
     compile_detector(model, learning_rate=learning_rate, decay_steps=steps * epochs)
     start = time.perf_counter()

@@ -65,7 +65,6 @@ IMPROVED = Recipe(
     box_decoder=True,
     split_heads=True,
     baseline_network=False,
-    steps_per_execution=8,
 )
 RECIPES = {"improved": IMPROVED, "baseline": BASELINE}
 
@@ -185,7 +184,13 @@ def train(
     strategy = get_strategy()
     global_batch = (batch_size or recipe.batch_size) * strategy.num_replicas_in_sync
     dataset, steps = training_dataset(
-        digits, labels, batch_size=global_batch, seed=seed, box=box, **synthesis_options
+        digits,
+        labels,
+        batch_size=global_batch,
+        seed=seed,
+        box=box,
+        epochs=epochs,
+        **synthesis_options,
     )
     with strategy.scope():
         model = compile_model(recipe.build(), recipe, steps, epochs)

@@ -155,3 +155,9 @@ def test_plain_paste_matches_the_resampling_path_at_scale_one(digits):
     fast = paste(patches, x, y, 75)[..., 0]
     slow = render(patches, x.astype(float), y.astype(float), np.full(8, 28.0), 75)
     np.testing.assert_allclose(fast, slow, atol=1e-6)
+
+
+def test_training_stream_ends_with_training_when_given_epochs(digits):
+    x, y = digits
+    dataset, steps = training_dataset(x, y, batch_size=64, seed=0, epochs=2)
+    assert sum(1 for _ in dataset) == 2 * steps == 6
