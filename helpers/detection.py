@@ -49,6 +49,7 @@ from keras import layers, ops
 
 from helpers.boxes import check_boxes, convert, iou
 from helpers.synthesis import CHUNK, DIGIT_SIZE, as_rng, ink_extents, render
+from helpers.training import TrainingRun
 
 CANVAS_SIZE = 96
 GRID_SIZE = 12
@@ -533,20 +534,6 @@ def detection_dataset(
     )
 
 
-@dataclass
-class DetectorRun:
-    """What :func:`train_detector` returns: the model, its history and how long it took."""
-
-    model: keras.Model
-    history: keras.callbacks.History
-    seconds: float
-    images_seen: int
-
-    @property
-    def images_per_second(self) -> float:
-        return self.images_seen / self.seconds if self.seconds else float("nan")
-
-
 def compile_detector(
     model: keras.Model, *, learning_rate: float = 2e-3, decay_steps: int | None = None, **loss
 ) -> keras.Model:
@@ -571,7 +558,7 @@ def train_detector(
     model: keras.Model | None = None,
     callbacks: list | None = None,
     **options: Any,
-) -> DetectorRun:
+) -> TrainingRun:
     """Build, compile and train the detector on fresh canvases of ``digits``.
 
     Args:
@@ -606,7 +593,7 @@ def train_detector(
         callbacks=callbacks,
     )
     seconds = time.perf_counter() - start
-    return DetectorRun(model, history, seconds, images_seen=steps * batch_size * epochs)
+    return TrainingRun(model, history, seconds, images_seen=steps * batch_size * epochs)
 
 
 # --------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from clitools import cli
 
 from helpers import detection
 from helpers.detection import (
@@ -481,19 +482,6 @@ def test_training_pipeline_is_reproducible_and_shaped(sample):
 
 
 # --------------------------------------------------------------------------- CLI
-
-
-def cli(*args):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    env.pop("LOCALIZER_DATA", None)
-    return subprocess.run(
-        [sys.executable, "-m", "helpers", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=600,
-    )
 
 
 def test_detect_train_cli_trains_saves_and_reports(tmp_path, sample):
