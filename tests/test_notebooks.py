@@ -76,7 +76,7 @@ def test_student_version_runs_up_to_its_first_exercise(path):
     first = next(i for i, t in enumerate(tags) if SOLUTION_TAG in t)
     notebook["cells"] = notebook["cells"][: first + 1]
     client = NotebookClient(
-        nbformat.from_dict(notebook),
+        nbformat.reads(json.dumps(notebook), as_version=4),  # joins list sources into text
         timeout=600,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
