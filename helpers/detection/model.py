@@ -1,0 +1,287 @@
+"""The grid detector (a small fully convolutional network), its loss, and its training."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from helpers.detection.grid import encode_targets, grid_to_boxes
+from helpers.detection.scenes import (
+    BOX,
+    CANVAS_SIZE,
+    CHANNELS,
+    CLASSES,
+    GRID_SIZE,
+    MAX_DIGITS,
+    NUM_CLASSES,
+    OBJECTNESS,
+    synthesize_scenes,
+)
+from helpers.training import TrainingRun
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+class DetectionHead(layers.Layer):
+    """Raw ``(N, G, G, 15)`` numbers -> objectness, class probabilities and cell box.
+
+    Objectness through a sigmoid, the 10 class scores through a softmax, the box
+    through a sigmoid: ``(cx, cy)`` is the centre inside the cell (0 = left/top edge
+    of the cell, 1 = right/bottom edge) and ``(w, h)`` the size as a fraction of the
+    canvas, so every predicted number has a bounded, meaningful range.
+    """
+
+    def call(self, raw):
+        objectness = ops.sigmoid(raw[..., OBJECTNESS])
+        classes = ops.softmax(raw[..., CLASSES], axis=-1)
+        box = ops.sigmoid(raw[..., BOX])
+        return ops.concatenate([objectness, classes, box], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+def build_detector(
+    canvas_size: int = CANVAS_SIZE,
+    grid_size: int = GRID_SIZE,
+    filters: tuple[int, ...] = (16, 32, 64),
+    head_filters: int = 96,
+    object_prior: float = 0.02,
+) -> keras.Model:
+    """The single-shot grid detector (uncompiled), Keras functional API.
+
+    One conv (3x3, ReLU) + 2x2 max-pool stage per entry of ``filters``: with the
+    defaults 96 -> 48 -> 24 -> 12 cells of 8 pixels. Then two 3x3 convolutions at the
+    grid's resolution (each cell now sees ~54 pixels, enough for its digit and the
+    neighbours) and three 1x1 heads: objectness (1), class (10) and box (4) per cell.
+    The objectness bias starts at ``log(p / (1 - p))`` for ``p = object_prior``
+    (about 3 digits in 144 cells), so training does not start by predicting a digit
+    everywhere.
+
+    Input ``float32 (N, S, S, 1)`` in [0, 1]; output ``(N, G, G, 15)`` (see the module
+    docstring for the channel layout).
+    """
+    stride = canvas_size // grid_size
+    if canvas_size % grid_size or stride != 2 ** len(filters):
+        raise ValueError(
+            f"canvas_size {canvas_size} / grid_size {grid_size} must equal 2 ** len(filters) "
+            f"= {2 ** len(filters)}"
+        )
+    inputs = keras.Input(shape=(canvas_size, canvas_size, 1), name="image")
+    x = inputs
+    for i, width in enumerate(filters, start=1):
+        x = layers.Conv2D(width, 3, padding="same", activation="relu", name=f"conv{i}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
+    for i in (1, 2):
+        x = layers.Conv2D(head_filters, 3, padding="same", activation="relu", name=f"grid{i}")(x)
+    prior = math.log(object_prior / (1 - object_prior))
+    objectness = layers.Conv2D(
+        1, 1, bias_initializer=keras.initializers.Constant(prior), name="objectness_logit"
+    )(x)
+    classes = layers.Conv2D(NUM_CLASSES, 1, name="class_logits")(x)
+    box = layers.Conv2D(4, 1, name="box_raw")(x)
+    raw = layers.Concatenate(name="raw")([objectness, classes, box])
+    outputs = DetectionHead(name="grid")(raw)
+    return keras.Model(inputs, outputs, name="grid_detector")
+
+
+_SAFE_BOX = (0.25, 0.25, 0.75, 0.75)
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+class DetectionLoss(keras.losses.Loss):
+    """The detector's loss, per image, summed over the grid cells.
+
+    * objectness: binary cross-entropy in **every** cell (``focal_gamma > 0`` turns it
+      into the focal loss, which down-weights the many easy empty cells);
+    * class: cross-entropy, only in cells that own a digit;
+    * box: ``1 - CIoU`` between the decoded boxes plus the L1 distance of the four
+      cell-relative numbers, only in cells that own a digit.
+
+    Empty cells have no box to learn, so their boxes are swapped for a dummy before
+    the CIoU (a zero-size box would make its aspect-ratio term divide by zero).
+    """
+
+    def __init__(
+        self,
+        grid_size: int = GRID_SIZE,
+        object_weight: float = 1.0,
+        class_weight: float = 1.0,
+        box_weight: float = 2.0,
+        l1_weight: float = 1.0,
+        focal_gamma: float = 0.0,
+        name: str = "detection_loss",
+        **kwargs,
+    ):
+        super().__init__(name=name, **kwargs)
+        self.grid_size = grid_size
+        self.object_weight = object_weight
+        self.class_weight = class_weight
+        self.box_weight = box_weight
+        self.l1_weight = l1_weight
+        self.focal_gamma = focal_gamma
+
+    def components(self, y_true, y_pred) -> dict:
+        """The three terms, each ``(N,)``, before weighting."""
+        y_true = ops.convert_to_tensor(y_true, dtype="float32")
+        y_pred = ops.convert_to_tensor(y_pred, dtype="float32")
+        eps = keras.backend.epsilon()
+        positive = y_true[..., 0]  # (N, G, G) 1 where a digit is centred
+        p = ops.clip(y_pred[..., 0], eps, 1 - eps)
+        bce = -(positive * ops.log(p) + (1 - positive) * ops.log(1 - p))
+        if self.focal_gamma:
+            p_true = positive * p + (1 - positive) * (1 - p)
+            bce = bce * ops.power(1 - p_true, self.focal_gamma)
+        objectness = ops.sum(bce, axis=(1, 2))
+
+        log_probs = ops.log(ops.clip(y_pred[..., CLASSES], eps, 1.0))
+        cross_entropy = -ops.sum(y_true[..., CLASSES] * log_probs, axis=-1)
+        classification = ops.sum(positive * cross_entropy, axis=(1, 2))
+
+        mask = positive[..., None] > 0.5
+        safe = ops.convert_to_tensor(np.float32(_SAFE_BOX))
+        true_boxes = ops.where(mask, grid_to_boxes(y_true[..., BOX], self.grid_size), safe)
+        pred_boxes = ops.where(mask, grid_to_boxes(y_pred[..., BOX], self.grid_size), safe)
+        ciou = keras.utils.bounding_boxes.compute_ciou(true_boxes, pred_boxes, "xyxy")
+        l1 = ops.sum(ops.abs(y_true[..., BOX] - y_pred[..., BOX]), axis=-1)
+        box = ops.sum(positive * ((1.0 - ciou) + self.l1_weight * l1), axis=(1, 2))
+        return {"objectness": objectness, "classification": classification, "box": box}
+
+    def call(self, y_true, y_pred):
+        parts = self.components(y_true, y_pred)
+        return (
+            self.object_weight * parts["objectness"]
+            + self.class_weight * parts["classification"]
+            + self.box_weight * parts["box"]
+        )
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "grid_size": self.grid_size,
+            "object_weight": self.object_weight,
+            "class_weight": self.class_weight,
+            "box_weight": self.box_weight,
+            "l1_weight": self.l1_weight,
+            "focal_gamma": self.focal_gamma,
+        }
+
+
+def detection_dataset(
+    digits: np.ndarray,
+    labels: np.ndarray,
+    *,
+    batch_size: int,
+    seed: int = 0,
+    canvas_size: int = CANVAS_SIZE,
+    grid_size: int = GRID_SIZE,
+    batches: int | None = None,
+    **options: Any,
+):
+    """A ``tf.data`` stream of fresh ``(images, targets)`` batches.
+
+    ``batches`` ends the stream after that many batches (``None``: endless). A stream
+    that ends with training lets ``model.fit`` return at once; see
+    :func:`helpers.pipeline.training_dataset`.
+
+    Batch ``k`` is synthesised from ``numpy.random.default_rng([seed, k])``: new
+    canvases (new digits drawn at random, new counts and places) every step,
+    reproducible whatever the number of threads. ``options`` go to
+    :func:`synthesize_scenes`.
+    """
+    import tensorflow as tf
+
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    digits, labels = np.asarray(digits), np.asarray(labels)
+
+    slots = batch_size * options.get("max_digits", MAX_DIGITS)
+
+    def make(step):
+        rng = np.random.default_rng([seed, int(step)])
+        # Draw the batch's digits first, so that the cost per batch does not grow with the
+        # size of the training set (full MNIST has 60,000 digits).
+        pick = rng.integers(0, len(digits), slots)
+        images, boxes, classes = synthesize_scenes(
+            digits[pick], labels[pick], batch_size, seed=rng, canvas_size=canvas_size, **options
+        )
+        return images, encode_targets(boxes, classes, grid_size)
+
+    def batch(step):
+        images, target = tf.numpy_function(make, [step], [tf.float32, tf.float32], stateful=False)
+        images = tf.ensure_shape(images, [batch_size, canvas_size, canvas_size, 1])
+        target = tf.ensure_shape(target, [batch_size, grid_size, grid_size, CHANNELS])
+        return images, target
+
+    counter = tf.data.Dataset.counter()
+    if batches is not None:
+        counter = counter.take(batches)
+    return counter.map(batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(
+        tf.data.AUTOTUNE
+    )
+
+
+def compile_detector(
+    model: keras.Model, *, learning_rate: float = 2e-3, decay_steps: int | None = None, **loss
+) -> keras.Model:
+    """Adam with cosine decay over ``decay_steps`` (constant rate when ``None``)."""
+    rate = learning_rate
+    if decay_steps:
+        rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps, alpha=0.02)
+    model.compile(optimizer=keras.optimizers.Adam(rate), loss=DetectionLoss(**loss))
+    return model
+
+
+def train_detector(
+    digits: np.ndarray,
+    labels: np.ndarray,
+    *,
+    epochs: int = 15,
+    images_per_epoch: int = 4000,
+    batch_size: int = 32,
+    learning_rate: float = 2e-3,
+    seed: int = 0,
+    verbose: int | str = 2,
+    model: keras.Model | None = None,
+    callbacks: list | None = None,
+    **options: Any,
+) -> TrainingRun:
+    """Build, compile and train the detector on fresh canvases of ``digits``.
+
+    Args:
+        digits: ``(M, 28, 28)`` training digits; labels ``(M,)``.
+        epochs: passes of ``images_per_epoch`` canvases each (all new canvases).
+        batch_size: canvases per step.
+        learning_rate: peak Adam rate, decayed with a cosine over the whole run.
+        seed: seeds Keras (weights) and the data.
+        model: an uncompiled detector to train (:func:`build_detector` when ``None``).
+        options: synthesis options for :func:`synthesize_scenes` (``scale``, ...).
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    if batch_size < 1 or images_per_epoch < batch_size:
+        raise ValueError(
+            f"need 1 <= batch_size <= images_per_epoch, got {batch_size} and {images_per_epoch}"
+        )
+    keras.utils.set_random_seed(seed)
+    steps = images_per_epoch // batch_size
+    dataset = detection_dataset(
+        digits, labels, batch_size=batch_size, seed=seed, batches=steps * epochs, **options
+    )
+    model = model if model is not None else build_detector()
+    compile_detector(model, learning_rate=learning_rate, decay_steps=steps * epochs)
+    start = time.perf_counter()
+    history = model.fit(
+        dataset,
+        epochs=epochs,
+        steps_per_epoch=steps,
+        shuffle=False,  # every batch is new anyway
+        verbose=verbose,
+        callbacks=callbacks,
+    )
+    seconds = time.perf_counter() - start
+    return TrainingRun(model, history, seconds, images_seen=steps * batch_size * epochs)

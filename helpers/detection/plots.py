@@ -1,0 +1,148 @@
+"""Figures for the detector: scenes with boxes, precision-recall curves."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers.detection.grid import owner_cells
+from helpers.detection.inference import Detections
+from helpers.detection.metrics import MeanAP
+
+
+def plot_scenes(
+    images: np.ndarray,
+    truths: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    detections: list[Detections] | None = None,
+    *,
+    ncols: int = 4,
+    grid_size: int | None = None,
+    title: str | None = None,
+    size: float = 2.6,
+    captions: list[str] | None = None,
+):
+    """Canvases with true boxes (green, class on top) and detections (red, class:score).
+
+    ``grid_size`` draws the grid lines and shades the cells that own a true digit.
+    ``captions`` replace the panel titles (by default: the number of digits and
+    detections).
+    """
+    import matplotlib.pyplot as plt
+
+    from helpers.viz import PRED_COLOUR, TRUE_COLOUR, box_legend, draw_box, show_canvas
+
+    images = np.asarray(images)
+    n = len(images)
+    side = images.shape[1]
+    nrows = max(1, -(-n // ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, (size + 0.4) * nrows + 0.5), squeeze=False
+    )
+    for i, ax in enumerate(axes.flat):
+        if i >= n:
+            ax.axis("off")
+            continue
+        show_canvas(ax, images[i])
+        caption = []
+        if truths is not None:
+            caption.append(_plural(len(truths[i][1]), "digit"))
+        if detections is not None:
+            caption.append(_plural(len(detections[i].scores), "detection"))
+        text = f"#{i}: " + ", ".join(caption) if caption else f"#{i}"
+        ax.set_title(captions[i] if captions is not None else text, fontsize=9)
+        if grid_size:
+            step = side / grid_size
+            for k in range(1, grid_size):
+                ax.axhline(k * step, color="tab:blue", linewidth=0.4, alpha=0.6)
+                ax.axvline(k * step, color="tab:blue", linewidth=0.4, alpha=0.6)
+        if truths is not None:
+            true_boxes, true_classes = truths[i]
+            if grid_size and len(true_boxes):
+                rows, cols = owner_cells(true_boxes, grid_size)
+                step = side / grid_size
+                for r, c in zip(rows, cols, strict=True):
+                    ax.add_patch(
+                        plt.Rectangle(
+                            (c * step, r * step), step, step, color="tab:blue", alpha=0.45
+                        )
+                    )
+                    ax.plot((c + 0.5) * step, (r + 0.5) * step, "o", color="tab:blue", ms=2)
+            for box, cls in zip(true_boxes, true_classes, strict=True):
+                draw_box(ax, box, side, TRUE_COLOUR)
+                ax.text(
+                    box[0] * side,
+                    box[1] * side - 1,
+                    str(cls),
+                    color=TRUE_COLOUR,
+                    fontsize=8,
+                    va="bottom",
+                    clip_on=True,
+                )
+        if detections is not None:
+            det = detections[i]
+            for box, cls, score in zip(det.boxes, det.classes, det.scores, strict=True):
+                draw_box(ax, box, side, PRED_COLOUR, linewidth=1.2)
+                ax.text(
+                    box[2] * side,
+                    box[3] * side + 1,
+                    f"{cls}:{score:.2f}",
+                    color=PRED_COLOUR,
+                    fontsize=7,
+                    ha="right",
+                    va="top",
+                    clip_on=True,
+                )
+    box_legend(fig, predicted=detections is not None)
+    if title:
+        fig.suptitle(title, x=0.01, ha="left")
+    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    return fig
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def plot_pr_curves(result: MeanAP, title: str | None = None):
+    """One precision-recall panel per class: raw curve, interpolated envelope and AP."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    classes = sorted(result.curves)
+    ncols = 5
+    nrows = -(-len(classes) // ncols)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(2.6 * ncols, 2.4 * nrows + 0.4),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+    )
+    for ax, cls in zip(axes.flat, classes, strict=False):
+        curve = result.curves[cls]
+        recall, precision = curve.recall, curve.precision
+        if len(recall):
+            envelope = np.maximum.accumulate(precision[::-1])[::-1]
+            r = np.concatenate([[0.0], recall])
+            e = np.concatenate([envelope[:1], envelope])
+            ax.plot(recall, precision, color="tab:gray", linewidth=0.8)
+            ax.step(r, e, where="pre", color="tab:blue")
+            ax.fill_between(r, e, step="pre", color="tab:blue", alpha=0.15)
+        ax.set_title(f"digit {cls}: AP {curve.ap:.3f}", fontsize=10)
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.05)
+        ax.grid(alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xlabel("recall")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("precision")
+    for ax in axes.flat[len(classes) :]:
+        ax.axis("off")
+    handles = [
+        Line2D([], [], color="tab:gray", linewidth=0.8, label="precision after each detection"),
+        Line2D([], [], color="tab:blue", label="interpolated (area = AP)"),
+    ]
+    fig.legend(handles=handles, loc="lower center", ncols=2, frameon=False, fontsize=9)
+    fig.suptitle(title or f"Precision-recall at IoU {result.iou_threshold:g}: mAP {result.map:.3f}")
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return fig
