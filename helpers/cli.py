@@ -1,6 +1,7 @@
 """Command line: ``python -m helpers train|evaluate|detect-train|student|fork``.
 
-Both commands end by printing one JSON line of test metrics on stdout. Bad input
+Every command ends by printing one JSON line on stdout (test metrics for the training
+and evaluation commands). Bad input
 (a missing or malformed file, an unknown option, ``--epochs 0``) ends with exit code 2
 and one line on stderr, never a traceback.
 """
@@ -41,13 +42,14 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _data_args(parser: argparse.ArgumentParser) -> None:
+def _data_args(parser: argparse.ArgumentParser, box: bool = True) -> None:
     parser.add_argument(
         "--data",
         default="auto",
         help="auto (download, else offline sample), keras, sample, or a path to mnist.npz",
     )
-    parser.add_argument("--box", choices=("frame", "tight"), default="frame", help="box kind")
+    if box:
+        parser.add_argument("--box", choices=("frame", "tight"), default="frame", help="box kind")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
 
@@ -81,12 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     detect = commands.add_parser(
         "detect-train", help="train the multi-digit detector and report its mAP@0.5"
     )
-    detect.add_argument(
-        "--data",
-        default="auto",
-        help="auto (download, else offline sample), keras, sample, or a path to mnist.npz",
-    )
-    detect.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    _data_args(detect, box=False)  # the detector always uses tight boxes
     detect.add_argument("--epochs", type=_positive_int, default=None, help="default: 15")
     detect.add_argument("--batch-size", type=_positive_int, default=None, help="default: 32")
     detect.add_argument(

@@ -66,9 +66,9 @@ def training_dataset(
         batch_size: global batch size (drop the remainder: every step sees a full batch).
         seed: seeds both the shuffle and the offsets.
         epochs: end the stream after this many passes over the digits; ``None`` for an
-            endless stream. ``model.fit`` returns sooner from a stream that ends with
-            training: tearing down an endless one, with batches still in flight, was
-            measured to block for up to 20 s on a 2-core CPU.
+            endless stream. A stream that ends with training leaves no batch in
+            flight when ``model.fit`` returns; with an endless one, ``fit`` was seen to
+            stall for up to 20 s on a 2-core CPU while the pipeline was torn down.
         options: synthesis options (``scale``, ``noise``, ``clutter``).
 
     Returns:

@@ -116,18 +116,27 @@ def get_strategy() -> tf.distribute.Strategy:
     return tf.distribute.get_strategy()
 
 
+def adam(
+    learning_rate: float, decay_steps: int | None = None, final_fraction: float = 0.01
+) -> keras.optimizers.Adam:
+    """Adam at ``learning_rate``, cosine-decayed to ``final_fraction`` of it over
+    ``decay_steps`` optimiser steps (a constant rate when ``decay_steps`` is ``None``)."""
+    rate = learning_rate
+    if decay_steps:
+        rate = keras.optimizers.schedules.CosineDecay(
+            learning_rate, decay_steps=max(1, decay_steps), alpha=final_fraction
+        )
+    return keras.optimizers.Adam(rate)
+
+
 def compile_model(
     model: keras.Model, recipe: Recipe, steps_per_epoch: int, epochs: int
 ) -> keras.Model:
     """Compile ``model`` with the recipe's two losses, loss weights and optimiser."""
-    rate = recipe.learning_rate
-    if recipe.cosine_schedule:
-        rate = keras.optimizers.schedules.CosineDecay(
-            recipe.learning_rate, decay_steps=max(1, steps_per_epoch * epochs), alpha=0.01
-        )
+    decay_steps = steps_per_epoch * epochs if recipe.cosine_schedule else None
     box_loss = BoxLoss(ciou_weight=recipe.ciou_weight) if recipe.ciou_weight else "mse"
     model.compile(
-        optimizer=keras.optimizers.Adam(rate),
+        optimizer=adam(recipe.learning_rate, decay_steps),
         loss={"classification": "categorical_crossentropy", "bounding_box": box_loss},
         loss_weights={"classification": 1.0, "bounding_box": recipe.box_loss_weight},
         metrics={"classification": "accuracy", "bounding_box": "mse"},

@@ -22,7 +22,7 @@ from helpers.detection.scenes import (
     OBJECTNESS,
     synthesize_scenes,
 )
-from helpers.training import TrainingRun
+from helpers.training import TrainingRun, adam
 
 
 @keras.saving.register_keras_serializable(package="helpers")
@@ -229,10 +229,8 @@ def compile_detector(
     model: keras.Model, *, learning_rate: float = 2e-3, decay_steps: int | None = None, **loss
 ) -> keras.Model:
     """Adam with cosine decay over ``decay_steps`` (constant rate when ``None``)."""
-    rate = learning_rate
-    if decay_steps:
-        rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps, alpha=0.02)
-    model.compile(optimizer=keras.optimizers.Adam(rate), loss=DetectionLoss(**loss))
+    optimizer = adam(learning_rate, decay_steps, final_fraction=0.02)
+    model.compile(optimizer=optimizer, loss=DetectionLoss(**loss))
     return model
 
 
