@@ -1,4 +1,4 @@
-"""Command line: ``python -m helpers train|evaluate|detect-train|student|fork``.
+"""Command line: ``python -m helpers train|evaluate|detect-train|student|grade|fork``.
 
 Every command ends by printing one JSON line on stdout (test metrics for the training
 and evaluation commands). Bad input
@@ -94,6 +94,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     detect.add_argument("--out", default="detector.keras", help="where to save the model")
     detect.set_defaults(run=run_detect_train)
+
+    grade = commands.add_parser("grade", help="grade a folder of submitted notebooks")
+    grade.add_argument("submissions", help="a folder of .ipynb files, or of one folder per student")
+    grade.add_argument("--out", required=True, help="folder for grades.csv and feedback/")
+    grade.add_argument(
+        "--source", default=None, help="the answer-key notebooks (default: this course's)"
+    )
+    grade.add_argument("--jobs", type=_positive_int, default=1, help="submissions at a time")
+    grade.add_argument(
+        "--cell-timeout", type=_positive_int, default=300, help="seconds per cell (300)"
+    )
+    grade.add_argument(
+        "--timeout", type=_positive_int, default=1200, help="seconds per notebook (1200)"
+    )
+    grade.add_argument(
+        "--max-file-mb", type=_positive_int, default=1024, help="largest file a run may write"
+    )
+    grade.set_defaults(run=run_grade)
 
     fork = commands.add_parser("fork", help="point badges and setup cells at your fork")
     fork.add_argument("repository", help="your fork on GitHub, as OWNER/NAME")
@@ -220,6 +238,25 @@ def run_student(args) -> dict:
 
     counts = write_student_versions(Path(args.source), Path(args.out))
     return {"command": "student", "out": args.out, "solutions_stubbed": counts}
+
+
+def run_grade(args) -> dict:
+    """Grade submissions; the summary table goes to stdout, progress lines to stderr."""
+    from helpers.grading import Limits, grade_folder, summary_table
+
+    root = Path(__file__).resolve().parents[1]
+    limits = Limits(args.cell_timeout, args.timeout, args.max_file_mb << 20)
+    out = Path(args.out)
+    source = Path(args.source) if args.source else root / "notebooks"
+    grades = grade_folder(Path(args.submissions), out, source, root, limits, args.jobs)
+    print(summary_table(grades))
+    return {
+        "command": "grade",
+        "submissions": len(grades),
+        "ok": sum(grade.status == "ok" for grade in grades),
+        "grades": str(out / "grades.csv"),
+        "feedback": str(out / "feedback"),
+    }
 
 
 def run_fork(args) -> dict:

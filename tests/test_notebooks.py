@@ -70,7 +70,7 @@ def test_student_version_runs_up_to_its_first_exercise(path):
 
     from helpers.notebooks import SOLUTION_TAG, student_version
 
-    notebook, stubbed = student_version(json.loads(path.read_text()))
+    notebook, stubbed = student_version(nbformat.read(path, as_version=4), path.stem)
     assert stubbed >= 2
     tags = [c.get("metadata", {}).get("tags", []) for c in notebook["cells"]]
     first = next(i for i, t in enumerate(tags) if SOLUTION_TAG in t)
