@@ -34,10 +34,12 @@ _REPO_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 def read_notebook(path: Path) -> NotebookNode:
     """The notebook at ``path`` (nbformat 4); :class:`InputError` when it is not one."""
     try:
-        return nbformat.read(path, as_version=4)
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as error:
-        # nbformat raises JSON errors (ValueError) or, for JSON that is not a notebook, others
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)  # reading only logs schema errors; code below needs them gone
+    except (ValueError, KeyError, TypeError, AttributeError, nbformat.ValidationError) as error:
+        # JSON errors are ValueErrors; JSON that is no notebook fails in any of the others
         raise InputError(f"{path} is not a valid notebook ({type(error).__name__})") from error
+    return notebook
 
 
 def _notebook_paths(source: Path) -> list[Path]:

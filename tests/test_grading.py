@@ -174,6 +174,7 @@ def test_grades_a_batch_of_synthetic_submissions(course, tmp_path):
     for name, notebook in submissions.items():
         nbformat.write(notebook, folder / f"{name}.ipynb")
     (folder / "broken_json.ipynb").write_text('{"cells": [')
+    (folder / "json_not_notebook.ipynb").write_text('{"cells": 3}')
     lines = []
     limits = Limits(cell_seconds=45, notebook_seconds=300, max_file_bytes=1 << 20)
     grade_folder(folder, tmp_path / "grades", key, ROOT, limits, jobs=2, echo=lines.append)
@@ -189,6 +190,7 @@ def test_grades_a_batch_of_synthetic_submissions(course, tmp_path):
         "crashes": ("1", "0", "kernel died"),
         "endless": ("0", "1", "timeout"),
         "half_right": ("1", "0", "ok"),
+        "json_not_notebook": ("", "", "not a notebook"),
         "no_exercises": ("0", "0", "no exercises"),
         "other_course": ("", "", "not a notebook of this course"),
         "prints_correct": ("0", "0", "ok"),
@@ -196,8 +198,8 @@ def test_grades_a_batch_of_synthetic_submissions(course, tmp_path):
         "tampered": ("0", "1", "tampered"),
     }
     assert rows["all_correct"]["total"] == "2" and rows["all_correct"]["out_of"] == "2"
-    assert len(lines) == 12 and all(line.startswith("[") for line in lines)
-    assert lines[-1].startswith("[" + "#" * 20 + "] 12/12")
+    assert len(lines) == 13 and all(line.startswith("[") for line in lines)
+    assert lines[-1].startswith("[" + "#" * 20 + "] 13/13")
     half = (tmp_path / "grades" / "feedback" / "half_right" / "half_right.md").read_text()
     assert "| 1 | pass | Correct! |" in half and "| 2 | fail | Not yet: return 2 * x |" in half
     tampered_feedback = (tmp_path / "grades" / "feedback" / "tampered" / "tampered.md").read_text()

@@ -83,9 +83,10 @@ def identify(submission: NotebookNode, references: dict[str, Reference]) -> Refe
     By the grading metadata of its cells and of the notebook first; when an editor has
     dropped the metadata, by the checksums of its cells.
     """
-    labels = [c.metadata.get(GRADING_KEY, {}).get("notebook") for c in submission.cells]
-    labels.append(submission.metadata.get(GRADING_KEY, {}).get("notebook"))
-    for label, _ in Counter(label for label in labels if label in references).most_common(1):
+    labels = [_grading(c.metadata).get("notebook") for c in submission.cells]
+    labels.append(_grading(submission.metadata).get("notebook"))
+    known = (label for label in labels if isinstance(label, str) and label in references)
+    for label, _ in Counter(known).most_common(1):
         return references[label]
     sums = {checksum(_source(cell)) for cell in submission.cells}
     matches = {name: sum(e.checksum in sums for e in r.exercises) for name, r in references.items()}
@@ -122,7 +123,7 @@ def _exercise_cells(
     solutions: dict[int, int] = {}
     checks: dict[int, list[int]] = {}
     for index, cell in enumerate(submission.cells):
-        grading = cell.metadata.get(GRADING_KEY, {})
+        grading = _grading(cell.metadata)
         number = grading.get("exercise")
         if grading.get("notebook") != notebook or not isinstance(number, int):
             continue
@@ -151,6 +152,12 @@ def _prepare(
         if check.index is not None:
             prepared.cells[check.index].source = fresh + sources[check.number]
     return prepared
+
+
+def _grading(metadata: dict) -> dict:
+    # metadata comes from the student's file: anything may sit under the key
+    value = metadata.get(GRADING_KEY)
+    return value if isinstance(value, dict) else {}
 
 
 def _source(cell: NotebookNode) -> str:
