@@ -6,6 +6,7 @@ helpers.course), graded in one batch with two jobs.
 """
 
 import csv
+import json
 import subprocess
 from pathlib import Path
 
@@ -104,6 +105,10 @@ def test_integrity_finds_changed_moved_and_deleted_checks(course, tmp_path):
     changed = nbformat.from_dict(copy)
     check_cell(changed, 1).source = 'course.check(True, "multiply 6 by 7")'
     assert states(changed)[1] == [CHANGED, INTACT]
+    silenced = nbformat.from_dict(copy)
+    check_cell(silenced, 2).cell_type = "raw"
+    del check_cell(silenced, 2)["outputs"], check_cell(silenced, 2)["execution_count"]
+    assert states(silenced)[1] == [INTACT, CHANGED]
     moved = nbformat.from_dict(copy)
     cell = check_cell(moved, 2)
     moved.cells.remove(cell)
@@ -208,3 +213,20 @@ def test_grades_a_batch_of_synthetic_submissions(course, tmp_path):
     # runners and kernels carry their temporary folder's name on their command lines
     leftover = subprocess.run(["pgrep", "-f", "helpers-grade-"], capture_output=True, text=True)
     assert leftover.stdout == "", "no kernel outlives its run"
+
+
+def test_cli_prints_a_summary_table_and_a_json_line(course, tmp_path, capsys):
+    key, _ = course
+    folder = tmp_path / "submissions" / "zoe"  # one sub-folder per student
+    folder.mkdir(parents=True)
+    (folder / "homework.ipynb").write_text("not JSON at all")
+    out = tmp_path / "grades"
+    assert main(["grade", str(folder.parent), "--out", str(out), "--source", str(key)]) == 0
+    printed = capsys.readouterr()
+    table, summary = printed.out.strip().rsplit("\n", 1)
+    assert table.splitlines()[0].split() == ["student", "notebook", "exercises", "score", "status"]
+    row = ["zoe", "homework.ipynb", "-", "0/0", "not", "a", "notebook"]
+    assert table.splitlines()[2].split() == row
+    assert json.loads(summary)["submissions"] == 1
+    assert "1/1  zoe  homework.ipynb  0/0" in printed.err
+    assert "Not graded: not a notebook." in (out / "feedback" / "zoe" / "homework.md").read_text()

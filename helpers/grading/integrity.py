@@ -106,8 +106,9 @@ def locate_checks(submission: NotebookNode, reference: Reference) -> list[CheckC
             located.append(CheckCell(exercise.number, DELETED, None))
             continue
         index = candidates[0]
-        if checksum(_source(submission.cells[index])) != exercise.checksum:
-            state = CHANGED
+        cell = submission.cells[index]
+        if cell.cell_type != "code" or checksum(_source(cell)) != exercise.checksum:
+            state = CHANGED  # a check turned into Markdown would never run
         elif not _in_place(index, exercise.number, solutions):
             state = MOVED
         else:
