@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -32,13 +33,30 @@ _REPO_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
 def read_notebook(path: Path) -> NotebookNode:
-    """The notebook at ``path`` (nbformat 4); :class:`InputError` when it is not one."""
+    """The notebook at ``path`` (nbformat 4); else one :class:`InputError` naming the file."""
     try:
-        notebook = nbformat.read(path, as_version=4)
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        reason = f"it is not UTF-8 text ({error.reason})"
+        raise InputError(f"{path} is not a notebook: {reason}") from None
+    try:
+        raw = json.loads(text)  # read once as plain JSON only to say what is wrong with it
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path} is not a valid notebook (JSON error: {error})") from None
+    cells = raw.get("cells") if isinstance(raw, dict) else None
+    if not isinstance(cells, list) or not all(
+        isinstance(cell, dict) and "cell_type" in cell for cell in cells
+    ):
+        found = type(raw).__name__ if not isinstance(raw, dict) else "no valid cells"
+        raise InputError(
+            f"{path} is not a notebook: expected a JSON object with a list of cells, found {found}"
+        )
+    try:
+        notebook = nbformat.reads(text, as_version=4)
         nbformat.validate(notebook)  # reading only logs schema errors; code below needs them gone
     except (ValueError, KeyError, TypeError, AttributeError, nbformat.ValidationError) as error:
-        # JSON errors are ValueErrors; JSON that is no notebook fails in any of the others
-        raise InputError(f"{path} is not a valid notebook ({type(error).__name__})") from error
+        message = " ".join(str(error).split())[:200]
+        raise InputError(f"{path} is not a notebook: {message}") from None
     return notebook
 
 
@@ -110,15 +128,24 @@ def _leading_comments(lines: list[str]) -> list[str]:
 
 
 def write_student_versions(source: Path, out: Path) -> dict[str, int]:
-    """Write student copies of the notebooks in ``source`` to ``out``; stub counts by name."""
+    """Write student copies of the notebooks in ``source`` to ``out``; stub counts by name.
+
+    Every notebook is read and checked before ``out`` is created, so a bad source leaves
+    nothing behind.
+    """
     if out.resolve() == Path(source).resolve():
         raise InputError("--out must differ from the source folder: it would overwrite solutions")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out: expected a folder, got the file {out}")
+    # every notebook read and stubbed before ``out`` is made: a bad source leaves nothing
+    copies = {
+        path.name: student_version(read_notebook(path), path.stem)
+        for path in _notebook_paths(Path(source))
+    }
     out.mkdir(parents=True, exist_ok=True)
-    counts = {}
-    for path in _notebook_paths(Path(source)):
-        notebook, counts[path.name] = student_version(read_notebook(path), path.stem)
-        nbformat.write(notebook, out / path.name)
-    return counts
+    for name, (notebook, _) in copies.items():
+        nbformat.write(notebook, out / name)
+    return {name: stubbed for name, (_, stubbed) in copies.items()}
 
 
 def fork(repository: str, root: Path) -> list[str]:
