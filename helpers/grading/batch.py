@@ -44,6 +44,7 @@ class Grade:
     exercises: tuple[ExerciseResult, ...]
     status: str
     seconds: float
+    detail: str = ""  # why a file could not be graded, for the feedback
 
     @property
     def score(self) -> int:
@@ -79,7 +80,8 @@ def grade_one(
     if inspection.prepared is None:
         checks = inspection.checks
         results = tuple(ExerciseResult(c.number, False, inspection.problem) for c in checks)
-        return Grade(submission, inspection.notebook, results, inspection.problem, 0.0)
+        problem, detail = inspection.problem, inspection.detail
+        return Grade(submission, inspection.notebook, results, problem, 0.0, detail)
     run = run_isolated(inspection.prepared, course_root, limits)
     results = tuple(_score(c.number, c.state, c.index, run) for c in inspection.checks)
     problems = []

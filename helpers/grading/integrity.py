@@ -51,13 +51,15 @@ class Inspection:
     """What reading a submission found.
 
     ``problem`` is empty when the submission can run; otherwise it says why not (not a
-    notebook, not a notebook of this course, no exercises left) and ``prepared`` is None.
+    notebook, not a notebook of this course, no exercises left), ``detail`` may say more,
+    and ``prepared`` is None.
     ``prepared`` is the notebook to execute: the submission with outputs cleared and every
     check cell replaced by the reference's, behind :data:`_FRESH_CHECK`.
     """
 
     notebook: str = ""
     problem: str = ""
+    detail: str = ""
     checks: list[CheckCell] = field(default_factory=list)
     prepared: NotebookNode | None = None
 
@@ -66,15 +68,15 @@ def inspect(path: Path, references: dict[str, Reference]) -> Inspection:
     """Identify the submission at ``path`` among ``references`` and check its check cells."""
     try:
         submission = read_notebook(path)
-    except InputError:
-        return Inspection(problem="not a notebook")
+    except InputError as error:
+        return Inspection(problem="not a notebook", detail=str(error).replace(str(path), path.name))
     found = identify(submission, references)
     if found is None:
         return Inspection(problem="not a notebook of this course")
     checks = locate_checks(submission, found)
     if all(check.state == DELETED for check in checks):
-        return Inspection(found.notebook, "no exercises", checks)
-    return Inspection(found.notebook, "", checks, _prepare(submission, found, checks))
+        return Inspection(found.notebook, "no exercises", "", checks)
+    return Inspection(found.notebook, "", "", checks, _prepare(submission, found, checks))
 
 
 def identify(submission: NotebookNode, references: dict[str, Reference]) -> Reference | None:

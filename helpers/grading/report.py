@@ -70,6 +70,8 @@ def feedback(grade: Grade) -> str:
     ]
     if not grade.exercises:
         lines.append(f"Not graded: {grade.status}.")
+    if grade.detail:
+        lines += ["", grade.detail]
     else:
         lines += ["| exercise | result | what the check said |", "| --- | --- | --- |"]
         for exercise in grade.exercises:
