@@ -16,17 +16,33 @@ import re
 from pathlib import Path
 
 from helpers import course
+from helpers.errors import InputError
 
 SOLUTION_TAG = "solution"
 STUB = "# YOUR CODE HERE\n"
-_REPO_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+#: GitHub's rules: an owner of letters, digits and dashes; a name that is not "." or "..".
+_REPO_PATTERN = re.compile(r"[A-Za-z0-9-]+/(?!\.\.?$)[A-Za-z0-9_.-]+")
 
 
 def _read_notebook(path: Path) -> dict:
+    """The notebook at ``path`` as a dict, or one :class:`InputError` sentence naming the file."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{path} is not a notebook: it is not UTF-8 text ({error.reason})"
+        ) from None
     except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not a valid notebook (JSON error: {error})") from error
+        raise InputError(f"{path} is not a valid notebook (JSON error: {error})") from None
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list) or not all(
+        isinstance(cell, dict) and "cell_type" in cell for cell in cells
+    ):
+        found = type(notebook).__name__ if not isinstance(notebook, dict) else "no valid cells"
+        raise InputError(
+            f"{path} is not a notebook: expected a JSON object with a list of cells, found {found}"
+        )
+    return notebook
 
 
 def _write_notebook(notebook: dict, path: Path) -> None:
@@ -38,7 +54,7 @@ def _notebook_paths(source: Path) -> list[Path]:
         raise FileNotFoundError(f"no such notebook or folder: {source}")
     paths = sorted(source.glob("*.ipynb")) if source.is_dir() else [source]
     if not paths or any(p.suffix != ".ipynb" for p in paths):
-        raise ValueError(f"{source}: expected a .ipynb file or a folder that holds some")
+        raise InputError(f"{source}: expected a .ipynb file or a folder that holds some")
     return paths
 
 
@@ -68,21 +84,28 @@ def _leading_comments(lines: list[str]) -> list[str]:
 
 
 def write_student_versions(source: Path, out: Path) -> dict[str, int]:
-    """Write student copies of the notebooks in ``source`` to ``out``; stub counts by name."""
+    """Write student copies of the notebooks in ``source`` to ``out``; stub counts by name.
+
+    Every notebook is read and checked before ``out`` is created, so a bad source leaves
+    nothing behind.
+    """
     if out.resolve() == Path(source).resolve():
-        raise ValueError("--out must differ from the source folder: it would overwrite solutions")
+        raise InputError("--out must differ from the source folder: it would overwrite solutions")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out: expected a folder, got the file {out}")
+    notebooks = {path.name: _read_notebook(path) for path in _notebook_paths(Path(source))}
     out.mkdir(parents=True, exist_ok=True)
     counts = {}
-    for path in _notebook_paths(Path(source)):
-        notebook, counts[path.name] = student_version(_read_notebook(path))
-        _write_notebook(notebook, out / path.name)
+    for name, original in notebooks.items():
+        notebook, counts[name] = student_version(original)
+        _write_notebook(notebook, out / name)
     return counts
 
 
 def fork(repository: str, root: Path) -> list[str]:
     """Point badges, setup cells, README and :data:`course.REPOSITORY` at ``OWNER/NAME``."""
-    if not _REPO_PATTERN.match(repository):
-        raise ValueError(f"expected a GitHub repository as OWNER/NAME, got {repository!r}")
+    if not isinstance(repository, str) or not _REPO_PATTERN.fullmatch(repository):
+        raise InputError(f"expected a GitHub repository as OWNER/NAME, got {repository!r}")
     old = course.REPOSITORY
     targets = [root / "helpers" / "course.py", root / "README.md"]
     targets += sorted((root / "notebooks").glob("*.ipynb"))

@@ -18,6 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from helpers import validation
 from helpers.models import BoxLoss, build_baseline_model, build_model
 from helpers.pipeline import training_dataset
 
@@ -71,9 +72,7 @@ RECIPES = {"improved": IMPROVED, "baseline": BASELINE}
 
 def get_recipe(name: str) -> Recipe:
     """The recipe called ``name`` (``"improved"`` or ``"baseline"``)."""
-    if name not in RECIPES:
-        raise ValueError(f"Unknown recipe {name!r}: expected one of {', '.join(RECIPES)}")
-    return RECIPES[name]
+    return RECIPES[validation.check_choice(name, "recipe", tuple(RECIPES))]
 
 
 def ablation_recipes() -> list[Recipe]:
@@ -185,10 +184,15 @@ def train(
         box: ``"frame"`` or ``"tight"`` boxes.
         validation: optional ``(images, targets)`` scored after every epoch.
         synthesis_options: ``scale``, ``noise``, ``clutter`` for harder canvases.
+
+    Raises:
+        InputError: a bad argument (``batch_size=0``, labels that do not match the
+            digits, an unknown box kind...), before anything is built or trained.
     """
-    recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
-    if epochs < 1:
-        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    recipe = recipe if isinstance(recipe, Recipe) else get_recipe(recipe)
+    epochs = validation.check_int(epochs, "epochs", minimum=1)
+    if batch_size is not None:
+        batch_size = validation.check_int(batch_size, "batch_size", minimum=1)
     keras.utils.set_random_seed(seed)
     strategy = get_strategy()
     global_batch = (batch_size or recipe.batch_size) * strategy.num_replicas_in_sync
