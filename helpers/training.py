@@ -18,9 +18,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from helpers import validation
 from helpers.models import BoxLoss, build_baseline_model, build_model
 from helpers.pipeline import training_dataset
+from helpers.validation import check_choice, check_int
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ RECIPES = {"improved": IMPROVED, "baseline": BASELINE}
 
 def get_recipe(name: str) -> Recipe:
     """The recipe called ``name`` (``"improved"`` or ``"baseline"``)."""
-    return RECIPES[validation.check_choice(name, "recipe", tuple(RECIPES))]
+    return RECIPES[check_choice(name, "recipe", tuple(RECIPES))]
 
 
 def ablation_recipes() -> list[Recipe]:
@@ -190,9 +190,9 @@ def train(
             digits, an unknown box kind...), before anything is built or trained.
     """
     recipe = recipe if isinstance(recipe, Recipe) else get_recipe(recipe)
-    epochs = validation.check_int(epochs, "epochs", minimum=1)
+    epochs = check_int(epochs, "epochs", minimum=1)
     if batch_size is not None:
-        batch_size = validation.check_int(batch_size, "batch_size", minimum=1)
+        batch_size = check_int(batch_size, "batch_size", minimum=1)
     keras.utils.set_random_seed(seed)
     strategy = get_strategy()
     global_batch = (batch_size or recipe.batch_size) * strategy.num_replicas_in_sync
