@@ -44,7 +44,9 @@ def _shape_of(value: Any) -> str:
 def _array(value: Any, name: str, dtype: Any = None) -> np.ndarray:
     """``np.asarray`` that turns NumPy's own complaints (ragged lists, strings) into ours."""
     try:
-        return np.asarray(value, dtype=dtype)
+        # A float64 beyond float32's range becomes inf, which the checks then refuse.
+        with np.errstate(over="ignore"):
+            return np.asarray(value, dtype=dtype)
     except (TypeError, ValueError) as error:
         expected = "an array" if dtype is None else f"an array of {np.dtype(dtype).name}"
         raise InputError(
