@@ -132,10 +132,12 @@ def load_npz(path: str | os.PathLike) -> tuple[Split, Split]:
             arrays = {key: archive[key] for key in NPZ_KEYS}
     except InputError:
         raise
-    # A damaged zip fails in zipfile or zlib, a pickled array with ValueError (pickles are
-    # refused: loading one can run code), a cut-off header with EOFError.
+    # A damaged zip fails in zipfile or zlib, a cut-off header with EOFError, and a pickled
+    # array or a file that is no zip at all with ValueError (pickles are refused: loading
+    # one can run code).
     except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as error:
-        reason = "it holds pickled objects" if "pickle" in str(error) else "corrupted or truncated"
+        pickled = "Object arrays" in str(error)  # numpy's words for an array of pickles
+        reason = "it holds pickled objects" if pickled else "corrupted, truncated or not an .npz"
         raise InputError(
             f"{path} is not a readable .npz file ({reason}: {type(error).__name__}); "
             "download it again or pass another file"

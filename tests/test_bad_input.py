@@ -109,7 +109,7 @@ ROWS = [
         "data",
         "truncated npz",
         lambda c: data.load_npz(_truncated_npz(c)),
-        r"cut\.npz is not a readable \.npz file \(corrupted or truncated",
+        r"cut\.npz is not a readable \.npz file \(corrupted, truncated",
     ),
     (
         "data",
