@@ -262,3 +262,61 @@ def test_scenes_n_images(value):
         _whole(value, 0),
         lambda r: len(r[0]) == value,
     )
+
+
+@st.composite
+def odd_arrays(draw):
+    """Float arrays of any small shape (or the shapes the functions below want), whose
+    values are sometimes NaN or infinite."""
+    shape = draw(
+        st.one_of(
+            array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=5),
+            st.sampled_from([(3, 4), (2, 5, 4), (1, 12, 12, 15)]),
+        )
+    )
+    elements = st.one_of(st.floats(0, 1), st.sampled_from([math.nan, math.inf, -math.inf]))
+    return draw(arrays(np.float64, shape, elements=elements))
+
+
+def _finite(array):
+    return bool(np.all(np.isfinite(array)))
+
+
+ARRAY_CALLS = {
+    "boxes.convert": (
+        lambda a: boxes.convert(a, "xyxy", "center"),
+        lambda a: a.ndim >= 1 and a.shape[-1] == 4,
+        lambda r, a: r.shape == a.shape and _finite(r),
+    ),
+    "pipeline.targets": (
+        lambda a: pipeline.targets(np.zeros(len(a) if a.ndim else 0, int), a),
+        lambda a: a.ndim == 2 and a.shape[-1] == 4,
+        lambda r, a: np.array_equal(r["bounding_box"], a.astype(np.float32)),
+    ),
+    "detection.encode_targets": (
+        lambda a: detection.encode_targets(a, -np.ones(a.shape[:2], int)),
+        lambda a: a.ndim == 3 and a.shape[-1] == 4,
+        lambda r, a: r.shape == (len(a), 12, 12, 15) and not r.any(),  # all slots empty
+    ),
+    "detection.decode_grid": (
+        detection.decode_grid,
+        lambda a: a.ndim == 4 and a.shape[1] == a.shape[2] and a.shape[-1] == 15,
+        lambda r, a: r.boxes.shape == (len(a), a.shape[1] ** 2, 4) and _finite(r.scores),
+    ),
+    "detection.non_max_suppression": (
+        lambda a: detection.non_max_suppression(a, np.ones(a.size // 4)),
+        lambda a: a.ndim >= 1 and a.shape[-1] == 4,
+        lambda r, a: len(r) <= max(1, a.size // 4) and np.all(r < max(1, a.size // 4)),
+    ),
+}
+
+
+@FAST
+@given(st.sampled_from(sorted(ARRAY_CALLS)), odd_arrays())
+def test_array_arguments_of_any_shape_with_nan_or_inf(name, array):
+    call, right_shape, check = ARRAY_CALLS[name]
+    _refused_or_right(
+        lambda: call(array),
+        right_shape(array) and _finite(array),
+        lambda result: check(result, array),
+    )
