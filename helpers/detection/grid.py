@@ -20,6 +20,7 @@ def owner_cells(boxes: np.ndarray, grid_size: int = GRID_SIZE) -> tuple[np.ndarr
     the cell to its right (below), and the last cell takes the canvas edge.
     """
     boxes = check_boxes(boxes)
+    grid_size = validation.check_int(grid_size, "grid_size", minimum=1)
     cx = (boxes[..., 0] + boxes[..., 2]) / 2
     cy = (boxes[..., 1] + boxes[..., 3]) / 2
     col = np.clip(np.floor(cx * grid_size), 0, grid_size - 1).astype(np.int64)

@@ -154,7 +154,7 @@ def _to_unit(digits: np.ndarray) -> np.ndarray:
 
 def unpad(boxes: np.ndarray, classes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """Padded labels to a list of ``(boxes (K, 4), classes (K,))``, one pair per image."""
-    boxes, classes = np.asarray(boxes), np.asarray(classes)
+    boxes, classes = validation.check_padded_labels(boxes, classes)
     return [(b[c >= 0].astype(np.float32), c[c >= 0]) for b, c in zip(boxes, classes, strict=True)]
 
 
