@@ -20,7 +20,8 @@ import tensorflow as tf
 
 from helpers.models import BoxLoss, build_baseline_model, build_model
 from helpers.pipeline import training_dataset
-from helpers.validation import check_choice, check_int
+from helpers.synthesis import CANVAS_SIZE
+from helpers.validation import check_choice, check_int, check_labelled_images
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,9 @@ def train(
     epochs = check_int(epochs, "epochs", minimum=1)
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", minimum=1)
+    if validation is not None:  # checked now: a bad one would only fail after an epoch
+        side = synthesis_options.get("canvas_size", CANVAS_SIZE)
+        validation = check_labelled_images(validation, "validation", side)
     keras.utils.set_random_seed(seed)
     strategy = get_strategy()
     global_batch = (batch_size or recipe.batch_size) * strategy.num_replicas_in_sync

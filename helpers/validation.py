@@ -186,6 +186,37 @@ def check_scale(scale: Any, canvas_size: int, name: str = "scale") -> tuple[floa
     return low, high
 
 
+def check_targets(targets: Any, length: int, name: str = "targets") -> dict[str, np.ndarray]:
+    """Keras targets of the two heads, as :func:`helpers.pipeline.targets` makes them.
+
+    A dict with ``classification (length, 10)`` and ``bounding_box (length, 4)``, both
+    finite; returned as ``float32`` arrays.
+    """
+    if not isinstance(targets, dict) or set(targets) != {"classification", "bounding_box"}:
+        found = sorted(targets) if isinstance(targets, dict) else type(targets).__name__
+        raise InputError(
+            f"{name}: expected a dict with classification and bounding_box, as "
+            f"pipeline.targets makes, got {found}"
+        )
+    classes = check_finite(targets["classification"], f"{name}['classification']")
+    if classes.shape != (length, NUM_CLASSES):
+        raise InputError(
+            f"{name}['classification']: expected shape ({length}, 10), got {classes.shape}"
+        )
+    boxes = check_boxes(targets["bounding_box"], f"{name}['bounding_box']", length=length)
+    return {"classification": classes, "bounding_box": boxes}
+
+
+def check_labelled_images(
+    data: Any, name: str = "validation", side: int | None = None
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A pair ``(images (N, side, side, 1), targets)`` with targets as in :func:`check_targets`."""
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise InputError(f"{name}: expected a pair (images, targets), got {type(data).__name__}")
+    images = check_images(data[0], f"{name} images", side)
+    return images, check_targets(data[1], len(images), f"{name} targets")
+
+
 def check_seed(seed: Any, name: str = "seed") -> Any:
     """``None``, a whole number >= 0, or a ``numpy.random.Generator``."""
     if seed is None or isinstance(seed, np.random.Generator):

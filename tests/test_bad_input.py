@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import boxes, cli, data, detection, evaluation, notebooks, pipeline, synthesis
+from helpers import boxes, cli, course, data, detection, evaluation, notebooks, pipeline, synthesis
 from helpers.errors import InputError
 from helpers.training import train
 
@@ -170,6 +170,12 @@ ROWS = [
         "sample with a negative test split",
         lambda c: data.load_sample(-1),
         "test_per_class: expected a whole number >= 0, got -1",
+    ),
+    (
+        "data",
+        "course data with a negative size",
+        lambda c: course.load_course_data("sample", train_size=-5),
+        "train_size: expected a whole number >= 1, got -5",
     ),
     # --- synthesis ------------------------------------------------------------------
     (
@@ -462,6 +468,31 @@ ROWS = [
         "float digits 0..255",
         lambda c: train("baseline", c.digits * 1.0, c.labels, epochs=1, batch_size=8),
         r"float digits must be in \[0, 1\]",
+    ),
+    (
+        "training",
+        "validation targets without boxes",
+        lambda c: train(
+            "baseline",
+            c.digits,
+            c.labels,
+            epochs=1,
+            batch_size=8,
+            validation=(np.zeros((2, 75, 75, 1)), {"classification": np.zeros((2, 10))}),
+        ),
+        "validation targets: expected a dict with classification and bounding_box",
+    ),
+    (
+        "training",
+        "validation images of another side",
+        lambda c: train(
+            "baseline",
+            c.digits,
+            c.labels,
+            epochs=1,
+            validation=(np.zeros((2, 64, 64, 1)), pipeline.targets([1, 2], np.zeros((2, 4)))),
+        ),
+        r"validation images: expected shape \(N, 75, 75, 1\)",
     ),
     # --- evaluation -----------------------------------------------------------------
     (
