@@ -490,6 +490,7 @@ ROWS = [
             c.digits,
             c.labels,
             epochs=1,
+            batch_size=8,
             validation=(np.zeros((2, 64, 64, 1)), pipeline.targets([1, 2], np.zeros((2, 4)))),
         ),
         r"validation images: expected shape \(N, 75, 75, 1\)",
@@ -557,7 +558,7 @@ ROWS = [
         "evaluation",
         "share above 1.5",
         lambda c: evaluation.Evaluation(
-            *([np.zeros(1, int)] * 2), np.zeros((1, 10)), *([np.zeros((1, 4))] * 2), [0.5], 0.0
+            *([np.zeros(1, int)] * 2), np.zeros((1, 10)), *([np.zeros((1, 4))] * 2), np.ones(1), 0.0
         ).share_above(1.5),
         "threshold: expected a number <= 1, got 1.5",
     ),
