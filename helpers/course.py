@@ -15,6 +15,7 @@ import matplotlib as mpl
 import numpy as np
 
 from helpers.data import load_mnist
+from helpers.validation import check_int
 
 QUICK_ENV = "LOCALIZER_QUICK"
 #: The course's home. ``python -m helpers fork OWNER/NAME`` rewrites it here and in
@@ -52,6 +53,9 @@ def load_course_data(
     that says so). ``train_size``/``test_size`` keep the first digits of each split
     (quick mode uses them).
     """
+    for size, name in ((train_size, "train_size"), (test_size, "test_size")):
+        if size is not None:
+            check_int(size, name, minimum=1)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
         ((x_train, y_train), (x_test, y_test)), used = load_mnist(source, return_source=True)

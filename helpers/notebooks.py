@@ -29,7 +29,8 @@ CHECK_TAG = "check"
 #: Key of the grading metadata, in the notebook's and in each exercise cell's metadata.
 GRADING_KEY = "grading"
 STUB = "# YOUR CODE HERE\n"
-_REPO_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+#: GitHub's rules: an owner of letters, digits and dashes; a name that is not "." or "..".
+_REPO_PATTERN = re.compile(r"[A-Za-z0-9-]+/(?!\.\.?$)[A-Za-z0-9_.-]+")
 
 
 def read_notebook(path: Path) -> NotebookNode:
@@ -150,7 +151,7 @@ def write_student_versions(source: Path, out: Path) -> dict[str, int]:
 
 def fork(repository: str, root: Path) -> list[str]:
     """Point badges, setup cells, README and :data:`course.REPOSITORY` at ``OWNER/NAME``."""
-    if not _REPO_PATTERN.match(repository):
+    if not isinstance(repository, str) or not _REPO_PATTERN.fullmatch(repository):
         raise InputError(f"expected a GitHub repository as OWNER/NAME, got {repository!r}")
     from helpers import course  # here, not at the top: helpers.course imports Keras
 

@@ -17,14 +17,21 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from helpers.synthesis import CANVAS_SIZE, synthesize
+from helpers import validation
+from helpers.synthesis import CANVAS_SIZE, check_synthesis_options, synthesize
 
 NUM_CLASSES = 10
 TEST_SEED = 1234
 
 
 def targets(labels: np.ndarray, boxes: np.ndarray) -> dict[str, np.ndarray]:
-    """Keras targets for the two heads: one-hot ``(N, 10)`` classes and ``(N, 4)`` boxes."""
+    """Keras targets for the two heads: one-hot ``(N, 10)`` classes and ``(N, 4)`` boxes.
+
+    Args:
+        labels: ``(N,)`` classes 0..9; boxes: ``(N, 4)`` normalised xyxy, finite.
+    """
+    labels = validation.check_labels(labels)
+    boxes = validation.check_boxes(boxes, "boxes", length=len(labels))
     one_hot = np.eye(NUM_CLASSES, dtype=np.float32)[np.asarray(labels, dtype=np.int64)]
     return {"classification": one_hot, "bounding_box": np.asarray(boxes, dtype=np.float32)}
 
@@ -42,8 +49,13 @@ def make_test_set(
 
     Returns ``images (N, S, S, 1) float32``, ``labels (N,) uint8`` and ``boxes (N, 4)``
     normalised xyxy. ``options`` go to :func:`helpers.synthesis.synthesize`
-    (``scale``, ``noise``, ``clutter``).
+    (``scale``, ``noise``, ``clutter``). Digits and labels are checked as in
+    :func:`helpers.validation.check_digits` and :func:`helpers.validation.check_labels`.
     """
+    digits = check_synthesis_options(
+        digits, seed=seed, canvas_size=canvas_size, box=box, **options
+    )["digits"]
+    labels = validation.check_labels(labels, len(digits))
     images, boxes = synthesize(digits, seed=seed, canvas_size=canvas_size, box=box, **options)
     return images, np.asarray(labels, dtype=np.uint8), boxes
 
@@ -77,8 +89,16 @@ def training_dataset(
         ``steps_per_epoch`` to ``model.fit``: every epoch draws new offsets, so the
         stream does not restart at each epoch.
     """
-    if batch_size < 1 or batch_size > len(digits):
-        raise ValueError(f"batch_size must be between 1 and {len(digits)}, got {batch_size}")
+    # Checked here, not inside the map: an error raised there reaches the user wrapped
+    # in a long TensorFlow traceback, and only once ``fit`` has started.
+    digits = check_synthesis_options(
+        digits, seed=seed, canvas_size=canvas_size, box=box, **options
+    )["digits"]
+    labels = validation.check_labels(labels, len(digits))
+    seed = validation.check_int(seed, "seed", minimum=0)  # a Generator cannot seed tf.data
+    batch_size = validation.check_int(batch_size, "batch_size", minimum=1, maximum=len(digits))
+    if epochs is not None:
+        epochs = validation.check_int(epochs, "epochs", minimum=1)
     paste = _batch_synthesizer(seed, canvas_size=canvas_size, box=box, **options)
 
     def synthesise_batch(step, batch_digits, batch_labels):

@@ -20,6 +20,8 @@ import tensorflow as tf
 
 from helpers.models import BoxLoss, build_baseline_model, build_model
 from helpers.pipeline import training_dataset
+from helpers.synthesis import CANVAS_SIZE
+from helpers.validation import check_choice, check_int, check_labelled_images
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,7 @@ RECIPES = {"improved": IMPROVED, "baseline": BASELINE}
 
 def get_recipe(name: str) -> Recipe:
     """The recipe called ``name`` (``"improved"`` or ``"baseline"``)."""
-    if name not in RECIPES:
-        raise ValueError(f"Unknown recipe {name!r}: expected one of {', '.join(RECIPES)}")
-    return RECIPES[name]
+    return RECIPES[check_choice(name, "recipe", tuple(RECIPES))]
 
 
 def ablation_recipes() -> list[Recipe]:
@@ -185,10 +185,18 @@ def train(
         box: ``"frame"`` or ``"tight"`` boxes.
         validation: optional ``(images, targets)`` scored after every epoch.
         synthesis_options: ``scale``, ``noise``, ``clutter`` for harder canvases.
+
+    Raises:
+        InputError: a bad argument (``batch_size=0``, labels that do not match the
+            digits, an unknown box kind...), before anything is built or trained.
     """
-    recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
-    if epochs < 1:
-        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    recipe = recipe if isinstance(recipe, Recipe) else get_recipe(recipe)
+    epochs = check_int(epochs, "epochs", minimum=1)
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", minimum=1)
+    if validation is not None:  # checked now: a bad one would only fail after an epoch
+        side = synthesis_options.get("canvas_size", CANVAS_SIZE)
+        validation = check_labelled_images(validation, "validation", side)
     keras.utils.set_random_seed(seed)
     strategy = get_strategy()
     global_batch = (batch_size or recipe.batch_size) * strategy.num_replicas_in_sync

@@ -136,7 +136,7 @@ def test_bad_synthesis_arguments_raise(sample):
         synthesize_scenes(x[:, :20], y, 2)
     with pytest.raises(ValueError, match="labels"):
         synthesize_scenes(x, y[:5], 2)
-    with pytest.raises(ValueError, match="min_digits"):
+    with pytest.raises(ValueError, match="max_digits"):
         synthesize_scenes(x, y, 2, min_digits=3, max_digits=2)
 
 
