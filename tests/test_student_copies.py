@@ -1,0 +1,147 @@
+"""Homework copies hold no answer, and run top to bottom with every stub left empty.
+
+Each student copy is executed once, in quick mode, with errors allowed. After each check
+cell the test inserts a probe that runs the original solution and its check in a *copy*
+of the kernel's namespace (so later cells still see an unsolved notebook), and reports
+the solution's values. The test then asks:
+
+* with the stubs empty, does every check cell fail with its hint, and nothing else fail?
+* does the solution still pass its check in the student copy?
+* do the check cells and the task comments stay free of the answer's numbers?
+"""
+
+import ast
+import io
+import json
+import re
+import tokenize
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbclient import NotebookClient
+
+from helpers.notebooks import SOLUTION_TAG, STUB, student_version
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+PROBE_MARK = "PROBE-RESULT "
+
+# Runs in the kernel after a check cell; {solution} and {check} are the cells' sources.
+PROBE = '''
+import contextlib as _contextlib, io as _io, json as _json
+_namespace = dict(globals())
+_out = _io.StringIO()
+with _contextlib.redirect_stdout(_out):
+    exec(compile({solution!r}, "<solution>", "exec"), _namespace)
+    exec(compile({check!r}, "<check>", "exec"), _namespace)
+
+
+def _numbers(value):
+    """The numbers an answer is judged by: scalars, short arrays, a model's size."""
+    if hasattr(value, "count_params"):
+        return [float(value.count_params())]
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return []
+    return array.ravel().tolist() if 0 < array.size <= 16 else []
+
+
+print({mark!r} + _json.dumps(
+    {{
+        "passes": "Correct!" in _out.getvalue(),
+        "numbers": {{name: _numbers(_namespace.get(name)) for name in {names!r}}},
+    }}
+))
+'''
+
+
+def assigned_names(source: str) -> list[str]:
+    """Names a solution assigns at top level (its answers and their intermediate values)."""
+    names = []
+    for node in ast.parse(source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        for target in targets:
+            for leaf in ast.walk(target):
+                if isinstance(leaf, ast.Name):
+                    names.append(leaf.id)
+    return names
+
+
+def code_numbers(source: str) -> list[float]:
+    """Every number literal in Python code."""
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    return [float(t.string.replace("_", "")) for t in tokens if t.type == tokenize.NUMBER]
+
+
+def text_numbers(text: str) -> list[float]:
+    """Every number written in prose or comments (1,234 and 1_234 included)."""
+    found = re.findall(r"\d[\d_,]*(?:\.\d+)?", text)
+    return [float(n.replace(",", "").replace("_", "")) for n in found if n.strip(",")]
+
+
+def revealing(answer: float) -> bool:
+    """Small whole numbers (a class, a row, a flag) also appear in any task's wording."""
+    return not (float(answer).is_integer() and abs(answer) <= 12)
+
+
+def leaks(answers: list[float], written: list[float]) -> list[float]:
+    return [
+        a
+        for a in answers
+        if revealing(a) and any(np.isclose(a, w, rtol=2e-3, atol=1e-4) for w in written)
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_student_copy_hides_answers_and_fails_every_check_with_its_hint(path):
+    original = nbformat.read(path, as_version=4)
+    student, stubbed = student_version(json.loads(nbformat.writes(original)))
+    student = nbformat.reads(json.dumps(student), as_version=4)  # joins list sources into text
+    assert stubbed >= 2
+
+    cells, exercises = [], []
+    for index, (cell, answer) in enumerate(zip(student.cells, original.cells, strict=True)):
+        cells.append(cell)
+        if index and SOLUTION_TAG in student.cells[index - 1].metadata.get("tags", []):
+            solution = original.cells[index - 1].source
+            probe = PROBE.format(
+                solution=solution,
+                check=answer.source,
+                names=assigned_names(solution),
+                mark=PROBE_MARK,
+            )
+            cells.append(nbformat.v4.new_code_cell(probe))
+            exercises.append((len(cells) - 3, len(cells) - 2, len(cells) - 1))
+    student.cells = cells
+    NotebookClient(
+        student,
+        timeout=900,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
+
+    checks = [check for _, check, _ in exercises]
+    for index, cell in enumerate(student.cells):
+        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+        if index not in checks:
+            assert not errors, f"only check cells may fail, not:\n{cell.source}\n{errors}"
+            continue
+        assert len(errors) == 1, f"an empty stub must fail its check:\n{cell.source}"
+        error = errors[0]
+        assert error.ename == "AssertionError" and error.evalue.startswith("Not yet: "), error
+        assert len(error.evalue) > len("Not yet: ") + 10, "the failure gives a hint"
+
+    for stub, check, probe in (map(student.cells.__getitem__, ex) for ex in exercises):
+        text = "".join(o.get("text", "") for o in probe.outputs if o.output_type == "stream")
+        assert "Correct!" not in "".join(
+            o.get("text", "") for o in check.outputs if o.output_type == "stream"
+        )
+        result = json.loads(text.split(PROBE_MARK, 1)[1])
+        assert result["passes"], f"the solution fails its own check:\n{check.source}"
+        answers = [n for numbers in result["numbers"].values() for n in numbers]
+        task = stub.source.replace(STUB, "")
+        assert not leaks(answers, code_numbers(check.source)), f"answer in:\n{check.source}"
+        assert not leaks(answers, text_numbers(task)), f"answer in the task:\n{task}"
