@@ -236,6 +236,6 @@ def plot_confusion_matrix(matrix: np.ndarray, title: str = "Confusion matrix") -
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title(title)
-    fig.colorbar(shown, ax=ax, fraction=0.046)
+    fig.colorbar(shown, ax=ax, fraction=0.046, label="count")
     fig.tight_layout()
     return fig

@@ -84,6 +84,33 @@ def test_other_figures_return_figures():
     assert isinstance(viz.plot_confusion_matrix(np.eye(10, dtype=int) * 5), Figure)
 
 
+def test_histories_share_axes_with_whole_epoch_ticks():
+    run = {"classification_loss": [1.0, 0.5, 0.4], "bounding_box_mse": [0.01, 0.005, 0.004]}
+    fig = viz.compare_histories({"baseline": run, "improved": {**run, "val_loss": [1, 1, 1]}})
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["baseline", "improved", "validation"]
+    loss_panel = fig.axes[0]
+    assert len(loss_panel.lines) == 2, "both runs on the same axes"
+    fig.canvas.draw()
+    ticks = [t for t in loss_panel.get_xticks() if 1 <= t <= 3]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    assert all(ax.get_xlabel() == "epoch" and ax.get_ylabel() for ax in fig.axes)
+
+
+def test_iou_pair_shades_intersection_and_union():
+    fig = viz.plot_iou_pair([10, 10, 20, 20], [15, 10, 25, 20], canvas_size=30)
+    assert fig.axes[0].get_title() == "intersection (shaded): 50 px²"
+    assert fig.axes[1].get_title() == "union (shaded): 150 px²"
+    assert fig.texts[0].get_text() == "IoU = intersection / union = 0.333"
+
+
+def test_show_table_displays_markdown(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    viz.show_table(["a", "b"], [[1, 2.5]])
+    assert shown[0].data == "| a | b |\n| --- | --- |\n| 1 | 2.5 |"
+
+
 def test_evaluation_break_downs():
     labels = np.array([0, 0, 1, 1])
     boxes = np.tile(np.float32([[0, 0, 0.5, 0.5]]), (4, 1))
