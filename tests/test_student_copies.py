@@ -1,13 +1,16 @@
 """Homework copies hold no answer, and run top to bottom with every stub left empty.
 
-Each student copy is executed once, in quick mode, with errors allowed. After each check
-cell the test inserts a probe that runs the original solution and its check in a *copy*
-of the kernel's namespace (so later cells still see an unsolved notebook), and reports
-the solution's values. The test then asks:
+Each student copy is executed once, in quick mode, with errors allowed, up to its last
+check cell. After each check cell the test inserts a probe that runs the original
+solution and its check in a *copy* of the kernel's namespace (so later cells still see
+an unsolved notebook), and reports the solution's values. The test then asks:
 
 * with the stubs empty, does every check cell fail with its hint, and nothing else fail?
 * does the solution still pass its check in the student copy?
 * do the check cells and the task comments stay free of the answer's numbers?
+
+The cells after the last exercise are the answer key's own (nbval runs them); that no
+cell uses a name only a solution defines is checked on the source, which is cheaper.
 """
 
 import ast
@@ -69,6 +72,24 @@ def assigned_names(source: str) -> list[str]:
     return names
 
 
+def defined_names(source: str) -> set[str]:
+    """Names a cell binds at top level: assignments, functions, classes, imports."""
+    names = set(assigned_names(source))
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return names
+
+
+def used_names(source: str) -> set[str]:
+    """Names a cell reads without binding them itself (loop variables are its own)."""
+    names = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)]
+    bound = {node.id for node in names if isinstance(node.ctx, ast.Store)}
+    return {node.id for node in names if isinstance(node.ctx, ast.Load)} - bound
+
+
 def code_numbers(source: str) -> list[float]:
     """Every number literal in Python code."""
     tokens = tokenize.generate_tokens(io.StringIO(source).readline)
@@ -95,6 +116,18 @@ def leaks(answers: list[float], written: list[float]) -> list[float]:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_cell_needs_a_name_that_only_a_solution_defines(path):
+    code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    solutions = [c for c in code if SOLUTION_TAG in c.metadata.get("tags", [])]
+    elsewhere = set().union(*(defined_names(c.source) for c in code if c not in solutions))
+    only_solutions = set().union(*(defined_names(c.source) for c in solutions)) - elsewhere
+    for index, cell in enumerate(code):
+        if cell in solutions or index and code[index - 1] in solutions:  # a check may use them
+            continue
+        assert not used_names(cell.source) & only_solutions, cell.source
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_student_copy_hides_answers_and_fails_every_check_with_its_hint(path):
     original = nbformat.read(path, as_version=4)
     student, stubbed = student_version(json.loads(nbformat.writes(original)))
@@ -114,7 +147,7 @@ def test_student_copy_hides_answers_and_fails_every_check_with_its_hint(path):
             )
             cells.append(nbformat.v4.new_code_cell(probe))
             exercises.append((len(cells) - 3, len(cells) - 2, len(cells) - 1))
-    student.cells = cells
+    student.cells = cells[: exercises[-1][-1] + 1]  # up to the last probe
     NotebookClient(
         student,
         timeout=900,
