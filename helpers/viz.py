@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import LogFormatter, MaxNLocator
 
 from helpers.boxes import check_boxes
 
@@ -131,7 +131,7 @@ def compare_histories(histories: Mapping[str, object], title: str | None = None)
         ("classification_accuracy", "classification accuracy", "share of digits right", False),
         ("bounding_box_mse", "box mean squared error", "MSE, normalised units (log)", True),
     ]
-    fig, axes = plt.subplots(1, len(panels), figsize=(14, 3.6))
+    fig, axes = plt.subplots(1, len(panels), figsize=(14, 3.4))
     handles = []
     for colour, (run, history) in zip(plt.cm.tab10.colors, histories.items(), strict=False):
         logs = getattr(history, "history", history)
@@ -152,12 +152,21 @@ def compare_histories(histories: Mapping[str, object], title: str | None = None)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5
         if log_scale:
             ax.set_yscale("log")
+            for axis_ticks in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
+                axis_ticks(_PlainLogFormatter(minor_thresholds=(2, 0.5)))
         ax.grid(alpha=0.3)
     fig.legend(handles=handles, loc="upper right", ncols=len(handles), frameon=False)
     if title:
         fig.suptitle(title, x=0.01, ha="left")
     fig.tight_layout(rect=(0, 0, 1, 0.9))
     return fig
+
+
+class _PlainLogFormatter(LogFormatter):
+    """Log-axis labels as plain numbers (0.3, 0.003) instead of 3e-01 or 3x10^-1."""
+
+    def _num_to_string(self, x: float, vmin: float, vmax: float) -> str:
+        return f"{x:g}"
 
 
 def plot_iou_pair(true_box: Sequence[float], pred_box: Sequence[float], canvas_size: int) -> Figure:
