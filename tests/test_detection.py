@@ -564,7 +564,7 @@ def test_scene_figure_draws_suppressed_boxes_dashed_and_names_them():
     gone = Detections(box + 0.05, np.array([3]), np.float32([0.6]))
     fig = detection.plot_scenes(image, [(box, np.array([3]))], [kept], suppressed=[gone], ncols=1)
     styles = [patch.get_linestyle() for patch in fig.axes[0].patches]
-    assert styles == ["-", "-", "--"], "true, kept, then the suppressed box dashed"
+    assert styles == ["solid", "solid", "--"], "true, kept, then the suppressed box dashed"
     assert len(fig.legends) == 1
     assert [t.get_text() for t in fig.legends[0].get_texts()] == [
         "true box",
