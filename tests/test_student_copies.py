@@ -178,3 +178,12 @@ def test_student_copy_hides_answers_and_fails_every_check_with_its_hint(path):
         task = stub.source.replace(STUB, "")
         assert not leaks(answers, code_numbers(check.source)), f"answer in:\n{check.source}"
         assert not leaks(answers, text_numbers(task)), f"answer in the task:\n{task}"
+
+
+def test_the_leak_finder_sees_answers_in_code_and_in_prose():
+    assert leaks([0.55], code_numbers("course.check(np.isclose(my_ap, 0.55), 'hint')")) == [0.55]
+    assert leaks([164622.0], code_numbers("deeper.count_params() == 164_622")) == [164622.0]
+    assert leaks([0.55], text_numbers("# interpolated: 1, 1, 0.55 and 0.75")) == [0.55]
+    assert leaks([164622.0], text_numbers("# it has 164,622 weights")) == [164622.0]
+    assert not leaks([2.0, 0.875], text_numbers("# the box (61, 12, 75, 34), 8-pixel cells"))
+    assert not leaks([0.55], code_numbers('course.check(lambda: course.matches(my_ap, "8c"), "")'))
