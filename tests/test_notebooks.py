@@ -60,25 +60,3 @@ def test_stored_outputs_are_clean(path):
     assert not any(o["output_type"] == "error" for o in outputs) and "Traceback" not in dump
     assert not re.search(r"(/work/|/tmp/|/root/|/home/|/Users/)", dump), "no local paths"
     assert "QUICK mode" not in dump, "stored outputs come from a default-mode run"
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_student_version_runs_up_to_its_first_exercise(path):
-    """Homework copies stay usable: everything before the first stub still runs."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    from helpers.notebooks import SOLUTION_TAG, student_version
-
-    notebook, stubbed = student_version(nbformat.read(path, as_version=4), path.stem)
-    assert stubbed >= 2
-    tags = [c.get("metadata", {}).get("tags", []) for c in notebook["cells"]]
-    first = next(i for i, t in enumerate(tags) if SOLUTION_TAG in t)
-    notebook["cells"] = notebook["cells"][: first + 1]
-    client = NotebookClient(
-        nbformat.reads(json.dumps(notebook), as_version=4),  # joins list sources into text
-        timeout=600,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    client.execute()  # raises CellExecutionError if any cell fails
