@@ -1,4 +1,4 @@
-"""Command line: ``python -m helpers train|evaluate|detect-train|student|fork``.
+"""Command line: ``python -m helpers train|evaluate|detect-train|student|figures|fork``.
 
 Every command ends by printing one JSON line on stdout (test metrics for the training
 and evaluation commands). Bad input
@@ -94,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     detect.add_argument("--out", default="detector.keras", help="where to save the model")
     detect.set_defaults(run=run_detect_train)
+
+    figures = commands.add_parser(
+        "figures", help="render the course's pictures (PNG) from the library, offline"
+    )
+    figures.add_argument("out", help="folder for the PNGs, for example files/")
+    figures.add_argument(
+        "--quick", action="store_true", help="train one short epoch only (checks the rendering)"
+    )
+    figures.set_defaults(run=run_figures)
 
     fork = commands.add_parser("fork", help="point badges and setup cells at your fork")
     fork.add_argument("repository", help="your fork on GitHub, as OWNER/NAME")
@@ -220,6 +229,13 @@ def run_student(args) -> dict:
 
     counts = write_student_versions(Path(args.source), Path(args.out))
     return {"command": "student", "out": args.out, "solutions_stubbed": counts}
+
+
+def run_figures(args) -> dict:
+    from helpers.figures import render_all
+
+    written = render_all(Path(args.out), quick=args.quick)
+    return {"command": "figures", "out": args.out, "files": [path.name for path in written]}
 
 
 def run_fork(args) -> dict:
