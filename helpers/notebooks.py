@@ -19,6 +19,7 @@ from helpers import course
 
 SOLUTION_TAG = "solution"
 STUB = "# YOUR CODE HERE\n"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 _REPO_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
@@ -55,7 +56,26 @@ def student_version(notebook: dict) -> tuple[dict, int]:
                 cell["source"] = _leading_comments(source) + [STUB]
                 stubbed += 1
         cells.append(cell)
-    return {**notebook, "cells": cells}, stubbed
+    return strip_widget_state({**notebook, "cells": cells}), stubbed
+
+
+def strip_widget_state(notebook: dict) -> dict:
+    """A copy of ``notebook`` without stored widget state or widget views.
+
+    Front ends render widgets from the code when the cell runs; stored state is written
+    by one ipywidgets version (8 here) and shows "Error displaying widget" in another
+    (Colab has 7), so the notebook keeps none. A cell whose only output was a widget
+    shows nothing until it runs.
+    """
+    metadata = dict(notebook.get("metadata", {}))
+    metadata.pop("widgets", None)
+    cells = []
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            outputs = [o for o in cell.get("outputs", []) if WIDGET_VIEW not in o.get("data", {})]
+            cell = {**cell, "outputs": outputs}
+        cells.append(cell)
+    return {**notebook, "metadata": metadata, "cells": cells}
 
 
 def _leading_comments(lines: list[str]) -> list[str]:

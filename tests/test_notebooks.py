@@ -125,3 +125,29 @@ os.chdir({str(tmp_path / "old_keras")!r})
     assert version_error[0]["traceback"] == [
         "SetupError: this course needs keras >= 3.8; this runtime has 3.0.5."
     ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stores_no_widget_state(path):
+    """Widgets render from the code in every front end (Colab's ipywidgets 7 included)."""
+    from helpers.notebooks import WIDGET_VIEW
+
+    notebook = json.loads(path.read_text())
+    assert "widgets" not in notebook["metadata"]
+    outputs = [o for c in notebook["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+    assert not any(WIDGET_VIEW in o.get("data", {}) for o in outputs)
+
+
+def test_strip_widget_state_drops_state_and_views_only():
+    from helpers.notebooks import WIDGET_VIEW, strip_widget_state
+
+    view = {"output_type": "display_data", "data": {WIDGET_VIEW: {}, "text/plain": "HBox()"}}
+    text = {"output_type": "stream", "name": "stdout", "text": "kept"}
+    notebook = {
+        "metadata": {"widgets": {"state": {}}, "kernelspec": {"name": "python3"}},
+        "cells": [{"cell_type": "code", "source": "", "outputs": [view, text]}],
+    }
+    clean = strip_widget_state(notebook)
+    assert clean["metadata"] == {"kernelspec": {"name": "python3"}}
+    assert clean["cells"][0]["outputs"] == [text]
+    assert "widgets" in notebook["metadata"], "the input is left as it was"
