@@ -151,3 +151,11 @@ def test_strip_widget_state_drops_state_and_views_only():
     assert clean["metadata"] == {"kernelspec": {"name": "python3"}}
     assert clean["cells"][0]["outputs"] == [text]
     assert "widgets" in notebook["metadata"], "the input is left as it was"
+
+
+def test_setup_cell_asks_for_the_versions_requirements_txt_names():
+    setup = next(text(c) for c in cells(NOTEBOOKS[0]) if c["cell_type"] == "code")
+    requirements = (NOTEBOOKS[0].parents[1] / "requirements.txt").read_text()
+    for package in ("tensorflow", "keras"):
+        (bound,) = re.findall(rf"^{package}>=(\d+)\.(\d+)", requirements, re.M)
+        assert f'"{package}": ({bound[0]}, {bound[1]})' in setup, package
