@@ -50,16 +50,18 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_jupyterlab(workdir: Path, port: int, token: str) -> subprocess.Popen:
-    """JupyterLab serving ``workdir`` on localhost; returns once it answers."""
+def start_jupyterlab(workdir: Path, port: int, token: str, log: Path) -> subprocess.Popen:
+    """JupyterLab serving ``workdir`` on localhost, its log in ``log``; returns once it answers."""
     env = {**os.environ, "LOCALIZER_DATA": "sample", "LOCALIZER_QUICK": "1"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}"]
-        + [f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={workdir}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
+    with log.open("w") as log_file:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}"]
+            + [f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={workdir}"]
+            + ["--allow-root"] * (os.geteuid() == 0),  # containers and CI often run as root
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -68,7 +70,7 @@ def start_jupyterlab(workdir: Path, port: int, token: str) -> subprocess.Popen:
         except OSError:
             time.sleep(1)
     server.terminate()
-    raise RuntimeError("JupyterLab did not start within 120 s")
+    raise RuntimeError(f"JupyterLab did not start within 120 s: see {log}")
 
 
 def run_in_browser(url: str, out: Path) -> dict:
@@ -91,7 +93,8 @@ def run_in_browser(url: str, out: Path) -> dict:
         wait.until(lambda d: "Idle" in d.find_element(By.CSS_SELECTOR, ".jp-StatusBar-Widget").text)
         menu = "//div[contains(@class,'lm-MenuBar-itemLabel')][.='Run']"
         driver.find_element(By.XPATH, menu).click()
-        driver.find_element(By.CSS_SELECTOR, "li[data-command='notebook:run-all-cells']").click()
+        run_all = "li[data-command='notebook:run-all-cells']"
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, run_all)).click()
 
         def all_cells_ran(d) -> bool:
             cells = d.find_elements(By.CSS_SELECTOR, ".jp-CodeCell .jp-InputPrompt")
@@ -116,6 +119,9 @@ def run_in_browser(url: str, out: Path) -> dict:
         time.sleep(1)  # let the canvas picture redraw before the screenshot
         driver.save_screenshot(str(out / "after.png"))
         return {"readout_before": before, "readout_after": readout.text, "errors": errors}
+    except Exception:
+        driver.save_screenshot(str(out / "failure.png"))  # what the page showed when it failed
+        raise
     finally:
         driver.quit()
 
@@ -137,7 +143,7 @@ def main() -> int:
         (workdir / "notebooks").mkdir()
         shutil.copy(ROOT / "notebooks" / NOTEBOOK, workdir / "notebooks" / NOTEBOOK)
         port, token = _free_port(), secrets.token_hex(16)
-        server = start_jupyterlab(workdir, port, token)
+        server = start_jupyterlab(workdir, port, token, out / "jupyterlab.log")
         try:
             seen = run_in_browser(
                 f"http://127.0.0.1:{port}/lab/tree/notebooks/{NOTEBOOK}?token={token}", out

@@ -33,7 +33,7 @@ class Training:
     """How long the figures' models train; quoted in their titles."""
 
     localizer_epochs: int = 6
-    detector_epochs: int = 6
+    detector_epochs: int = 4
     detector_images_per_epoch: int = 4000
     train_digits: int | None = None  # None: all 4,000 training digits of the sample
 
