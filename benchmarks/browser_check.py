@@ -53,10 +53,16 @@ def _free_port() -> int:
 def start_jupyterlab(workdir: Path, port: int, token: str, log: Path) -> subprocess.Popen:
     """JupyterLab serving ``workdir`` on localhost, its log in ``log``; returns once it answers."""
     env = {**os.environ, "LOCALIZER_DATA": "sample", "LOCALIZER_QUICK": "1"}
+    # JupyterLab 4 drops cells scrolled out of view from the page; keep them all, so that
+    # the widget can be found wherever it is.
+    tracker = workdir / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     with log.open("w") as log_file:
         server = subprocess.Popen(
             [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}"]
             + [f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={workdir}"]
+            + [f"--LabApp.user_settings_dir={workdir / 'settings'}"]
             + ["--allow-root"] * (os.geteuid() == 0),  # containers and CI often run as root
             stdout=log_file,
             stderr=subprocess.STDOUT,
@@ -93,8 +99,8 @@ def run_in_browser(url: str, out: Path) -> dict:
         wait.until(lambda d: "Idle" in d.find_element(By.CSS_SELECTOR, ".jp-StatusBar-Widget").text)
         menu = "//div[contains(@class,'lm-MenuBar-itemLabel')][.='Run']"
         driver.find_element(By.XPATH, menu).click()
-        run_all = "li[data-command='notebook:run-all-cells']"
-        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, run_all)).click()
+        run_all = "//div[contains(@class,'lm-Menu-itemLabel')][.='Run All Cells']"
+        wait.until(lambda d: d.find_element(By.XPATH, run_all)).click()
 
         def all_cells_ran(d) -> bool:
             cells = d.find_elements(By.CSS_SELECTOR, ".jp-CodeCell .jp-InputPrompt")
@@ -134,6 +140,8 @@ def main() -> int:
     if missing:
         print(f"browser check skipped: this machine lacks {', '.join(missing)}")
         return 0
+    import nbformat
+
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -141,7 +149,12 @@ def main() -> int:
         workdir = Path(tmp)
         (workdir / "helpers").symlink_to(ROOT / "helpers")
         (workdir / "notebooks").mkdir()
-        shutil.copy(ROOT / "notebooks" / NOTEBOOK, workdir / "notebooks" / NOTEBOOK)
+        # Without its stored outputs, so that every "[n]:" prompt seen comes from this run.
+        notebook = nbformat.read(ROOT / "notebooks" / NOTEBOOK, as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        nbformat.write(notebook, workdir / "notebooks" / NOTEBOOK)
         port, token = _free_port(), secrets.token_hex(16)
         server = start_jupyterlab(workdir, port, token, out / "jupyterlab.log")
         try:
