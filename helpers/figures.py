@@ -4,7 +4,7 @@
 their boxes, the two-headed network, IoU examples, baseline against improved predictions
 and the multi-digit detector's output. The models in the last two are trained on the spot
 on the offline sample (a short training, named in each figure's title), so the command
-needs no network and about two minutes on a 2-core CPU. ``quick=True`` trains for one
+needs no network and a few minutes on a 2-core CPU. ``quick=True`` trains for one
 short epoch instead: it checks that every figure renders, not what the models learn.
 """
 
