@@ -1,4 +1,4 @@
-"""Command line: ``python -m helpers train|evaluate|detect-train|student|grade|fork``.
+"""Command line: ``python -m helpers train|evaluate|detect-train|student|grade|figures|fork``.
 
 Every command ends by printing one JSON line on stdout (test metrics for the training
 and evaluation commands). Bad input (a missing or malformed file, an unknown option,
@@ -117,6 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-file-mb", type=_positive_int, default=1024, help="largest file a run may write"
     )
     grade.set_defaults(run=run_grade)
+
+    figures = commands.add_parser(
+        "figures", help="render the course's pictures (PNG) from the library, offline"
+    )
+    figures.add_argument("out", help="folder for the PNGs, for example files/")
+    figures.add_argument(
+        "--quick", action="store_true", help="train one short epoch only (checks the rendering)"
+    )
+    figures.set_defaults(run=run_figures)
 
     fork = commands.add_parser("fork", help="point badges and setup cells at your fork")
     fork.add_argument("repository", help="your fork on GitHub, as OWNER/NAME")
@@ -284,6 +293,13 @@ def run_grade(args) -> dict:
         "grades": str(out / "grades.csv"),
         "feedback": str(out / "feedback"),
     }
+
+
+def run_figures(args) -> dict:
+    from helpers.figures import render_all
+
+    written = render_all(Path(args.out), quick=args.quick)
+    return {"command": "figures", "out": args.out, "files": [path.name for path in written]}
 
 
 def run_fork(args) -> dict:

@@ -36,6 +36,8 @@ DATA_ENV = "LOCALIZER_DATA"
 SOURCES = ("auto", "keras", "sample")
 SAMPLE_TEST_PER_CLASS = 100
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+#: Where ``keras.datasets.mnist`` downloads from; named in the error when that fails.
+MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 
 Split = tuple[np.ndarray, np.ndarray]
 
@@ -57,7 +59,8 @@ def load_mnist(
 
     Raises:
         FileNotFoundError: the ``.npz`` path does not exist.
-        InputError: unknown source, or a file that is not a readable ``.npz`` (corrupted,
+        InputError: ``"keras"`` could not download MNIST (the message names the URL);
+            unknown source, or a file that is not a readable ``.npz`` (corrupted,
             truncated, pickled) or whose keys, shapes or dtypes are not MNIST's.
     """
     override = os.environ.get(DATA_ENV, "").strip()
@@ -99,7 +102,14 @@ def _load(source: str | os.PathLike) -> tuple[tuple[Split, Split], str]:
 def _load_keras() -> tuple[Split, Split]:
     import keras  # imported here so that the sample path never needs Keras
 
-    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    except Exception as error:  # noqa: BLE001 - Keras reports a failed download as a bare Exception
+        reason = str(error).split(" -- ")[-1]  # Keras' message names the URL before " -- "
+        raise InputError(
+            f"could not download MNIST from {MNIST_URL} ({reason}); offline, use the sample "
+            "(--data sample) or an mnist.npz you downloaded (--data PATH.npz)"
+        ) from error
     return _checked((x_train, y_train), "keras train"), _checked((x_test, y_test), "keras test")
 
 

@@ -31,6 +31,7 @@ GRADING_KEY = "grading"
 STUB = "# YOUR CODE HERE\n"
 #: GitHub's rules: an owner of letters, digits and dashes; a name that is not "." or "..".
 _REPO_PATTERN = re.compile(r"[A-Za-z0-9-]+/(?!\.\.?$)[A-Za-z0-9_.-]+")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def read_notebook(path: Path) -> NotebookNode:
@@ -107,7 +108,7 @@ def student_version(notebook: NotebookNode, notebook_id: str) -> tuple[NotebookN
             "checksum": checksum(check.source),
         }
     copy.metadata[GRADING_KEY] = {"notebook": notebook_id, "exercises": stubbed}
-    return copy, stubbed
+    return nbformat.from_dict(strip_widget_state(copy)), stubbed
 
 
 def _grading(notebook_id: str, exercise: int, role: str) -> dict:
@@ -117,6 +118,25 @@ def _grading(notebook_id: str, exercise: int, role: str) -> dict:
 def _text(source: str | list[str]) -> str:
     # notebooks read as plain JSON keep sources as lists of lines
     return source if isinstance(source, str) else "".join(source)
+
+
+def strip_widget_state(notebook: dict) -> dict:
+    """A copy of ``notebook`` without stored widget state or widget views.
+
+    Front ends render widgets from the code when the cell runs; stored state is written
+    by one ipywidgets version (8 here) and shows "Error displaying widget" in another
+    (Colab has 7), so the notebook keeps none. A cell whose only output was a widget
+    shows nothing until it runs.
+    """
+    metadata = dict(notebook.get("metadata", {}))
+    metadata.pop("widgets", None)
+    cells = []
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            outputs = [o for o in cell.get("outputs", []) if WIDGET_VIEW not in o.get("data", {})]
+            cell = {**cell, "outputs": outputs}
+        cells.append(cell)
+    return {**notebook, "metadata": metadata, "cells": cells}
 
 
 def _leading_comments(lines: list[str]) -> list[str]:

@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from helpers.models import BoxLoss, build_baseline_model, build_model
 from helpers.pipeline import training_dataset
+from helpers.progress import fit_progress
 from helpers.synthesis import CANVAS_SIZE
 from helpers.validation import check_choice, check_int, check_labelled_images
 
@@ -184,6 +185,8 @@ def train(
         seed: seeds Keras (weights, dropout) and the data.
         box: ``"frame"`` or ``"tight"`` boxes.
         validation: optional ``(images, targets)`` scored after every epoch.
+        verbose: Keras' ``verbose``; ``"auto"`` shows the live bar in a terminal or a
+            notebook and one line per epoch elsewhere (see :mod:`helpers.progress`).
         synthesis_options: ``scale``, ``noise``, ``clutter`` for harder canvases.
 
     Raises:
@@ -211,6 +214,7 @@ def train(
     )
     with strategy.scope():
         model = compile_model(recipe.build(), recipe, steps, epochs)
+    verbose, callbacks = fit_progress(verbose)
     start = time.perf_counter()
     history = model.fit(
         dataset,
@@ -219,6 +223,7 @@ def train(
         validation_data=validation,
         shuffle=False,  # the dataset shuffles the digits itself, with its own seed
         verbose=verbose,
+        callbacks=callbacks,
     )
     seconds = time.perf_counter() - start
     return TrainingRun(model, history, seconds, images_seen=steps * global_batch * epochs)

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Rectangle
+from matplotlib.patches import FancyBboxPatch, Rectangle
 from matplotlib.ticker import LogFormatter, MaxNLocator
 
 from helpers.boxes import check_boxes
@@ -248,3 +248,111 @@ def plot_confusion_matrix(matrix: np.ndarray, title: str = "Confusion matrix") -
     fig.colorbar(shown, ax=ax, fraction=0.046, label="count")
     fig.tight_layout()
     return fig
+
+
+#: Box colours of the network diagram, by layer type.
+_LAYER_COLOURS = {
+    "InputLayer": "#dddddd",
+    "Conv2D": "#9ecae1",
+    "Activation": "#deebf7",
+    "AveragePooling2D": "#fdd0a2",
+    "MaxPooling2D": "#fdae6b",
+    "Flatten": "#fff2ae",
+    "GlobalMaxPooling2D": "#fff2ae",
+    "Dense": "#c7e9c0",
+    "BoxDecoder": "#bcbddc",
+}
+
+
+def layer_wiring(model) -> dict[str, list[str]]:
+    """``{layer name: [names of the layers that feed it]}``, read from a functional model's config.
+
+    The config lists layers parents-first, and so does the returned dict.
+    """
+
+    def sources(value) -> list[str]:
+        if isinstance(value, dict):
+            if "keras_history" in value:
+                return [value["keras_history"][0]]
+            return [name for item in value.values() for name in sources(item)]
+        if isinstance(value, list | tuple):
+            return [name for item in value for name in sources(item)]
+        return []
+
+    return {
+        layer["name"]: sources(layer["inbound_nodes"]) for layer in model.get_config()["layers"]
+    }
+
+
+def _heads_served(model, parents: dict[str, list[str]]) -> dict[str, set[str]]:
+    """``{layer name: names of the outputs it feeds}``, walking the wiring backwards."""
+    served = {name: set() for name in parents}
+    for head, (layer_name, *_) in model.get_config()["output_layers"].items():
+        stack = [layer_name]
+        while stack:
+            name = stack.pop()
+            if head not in served[name]:
+                served[name].add(head)
+                stack.extend(parents[name])
+    return served
+
+
+def draw_network(model, ax=None) -> Figure:
+    """Draw a two-headed functional model as boxes and arrows, from its own config.
+
+    Each layer sits one row below its lowest parent; layers that serve only the first
+    output go to the left lane, only the second to the right, both in the middle, so the
+    fork where the heads part appears wherever the model has it. Each box names the
+    layer, its type, output shape and weight count.
+
+    Args:
+        model: a functional Keras model with a dict of two named outputs.
+        ax: the axis to draw on; a new figure when ``None``.
+
+    Returns:
+        the figure that holds the axis.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 8.2))
+    parents = layer_wiring(model)
+    served = _heads_served(model, parents)
+    heads = list(model.get_config()["output_layers"])
+    depth: dict[str, int] = {}
+    for name, sources in parents.items():  # parents come first, so their depth is known
+        depth[name] = 1 + max((depth[s] for s in sources), default=-1)
+    lane = {
+        name: 0.0 if len(s) != 1 else (-1.0 if heads.index(next(iter(s))) == 0 else 1.0)
+        for name, s in served.items()
+    }
+    width, height, gap = 2.1, 0.62, 2.5
+    layer_of = {layer.name: layer for layer in model.layers}
+    for name in parents:
+        layer, x, y = layer_of[name], lane[name] * gap, -depth[name]
+        kind = type(layer).__name__
+        shape = "x".join(str(d) for d in layer.output.shape[1:])
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - width / 2, y - height / 2),
+                width,
+                height,
+                boxstyle="round,pad=0.03",
+                facecolor=_LAYER_COLOURS.get(kind, "white"),
+                edgecolor="black",
+                lw=2 if name in heads else 0.8,
+            )
+        )
+        params = f" | {layer.count_params():,} w" if layer.count_params() else ""
+        ax.text(x, y + 0.1, name, ha="center", va="center", fontsize=8, weight="bold")
+        ax.text(x, y - 0.14, f"{kind} {shape}{params}", ha="center", va="center", fontsize=6.5)
+        for source in parents[name]:
+            ax.annotate(
+                "",
+                xy=(x, y + height / 2),
+                xytext=(lane[source] * gap, -depth[source] - height / 2),
+                arrowprops={"arrowstyle": "->", "color": "0.3", "lw": 1},
+            )
+    ax.set_xlim(-gap - width / 2 - 0.2, gap + width / 2 + 0.2)
+    ax.set_ylim(-max(depth.values()) - 0.6, 0.6)
+    ax.axis("off")
+    ax.set_title(f"{model.name}: {model.count_params():,} parameters")
+    return ax.figure

@@ -128,3 +128,15 @@ def test_evaluation_break_downs():
     np.testing.assert_allclose(scores.per_class_accuracy[:2], [0.5, 1.0])
     assert np.isnan(scores.per_class_accuracy[5])
     assert scores.summary()["share_iou_0.6"] == 0.5
+
+
+def test_network_diagram_reads_the_wiring_from_the_model():
+    from helpers import models
+
+    model = models.build_baseline_model()
+    wiring = viz.layer_wiring(model)
+    assert wiring["classification"] == ["dense"] and wiring["bounding_box"] == ["dense"]
+    fig = viz.draw_network(model)
+    names = {text.get_text() for text in fig.axes[0].texts}
+    assert set(wiring) <= names, "one box per layer, named"
+    assert len(fig.axes[0].patches) == len(wiring)
