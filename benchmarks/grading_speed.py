@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/grading_speed.py [--copies 2]
+    python -m benchmarks.grading_speed [--copies 2]
 
 Makes ``2 * copies`` submissions of notebook 01 from its student copy (half with the
 solutions put back, half left empty), grades them with ``python -m helpers grade``
