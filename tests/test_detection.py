@@ -553,3 +553,13 @@ def test_match_image_and_outcome_counts():
     np.testing.assert_array_equal(found, [True, False])
     counts = detection.count_outcomes([det, _det()], [truth, _gt((C, 4))])
     assert counts == {"true_positives": 1, "false_positives": 3, "missed": 2}
+
+
+def test_resized_digit_frames_never_run_past_the_canvas_edge():
+    # Fully inked digits: the tight box is the whole frame, so it shows where the frame went.
+    squares = np.full((50, 28, 28), 255, np.uint8)
+    _, boxes, classes = synthesize_scenes(
+        squares, np.zeros(50, np.int64), 400, seed=0, canvas_size=100, scale=(16, 40),
+        max_overlap=1.0,
+    )  # fmt: skip
+    assert boxes[classes >= 0].max() <= 1.0
