@@ -37,6 +37,8 @@ class Recipe:
     box_decoder: bool = False
     split_heads: bool = False
     baseline_network: bool = True
+    strided_stem: bool = False
+    channels: tuple[int, int, int] = (16, 32, 64)
     steps_per_execution: int = 1
     jit_compile: bool = False
 
@@ -49,6 +51,8 @@ class Recipe:
             max_pooling=self.max_pooling,
             box_decoder=self.box_decoder,
             split_heads=self.split_heads,
+            strided_stem=self.strided_stem,
+            channels=self.channels,
         )
 
 
@@ -171,6 +175,7 @@ def train(
     box: str = "frame",
     validation: tuple[np.ndarray, dict] | None = None,
     verbose: int | str = "auto",
+    callbacks: list[keras.callbacks.Callback] | None = None,
     **synthesis_options,
 ) -> TrainingRun:
     """Build, compile and train a recipe on freshly synthesised canvases.
@@ -184,6 +189,7 @@ def train(
         seed: seeds Keras (weights, dropout) and the data.
         box: ``"frame"`` or ``"tight"`` boxes.
         validation: optional ``(images, targets)`` scored after every epoch.
+        callbacks: Keras callbacks for ``fit`` (for example to score or time each epoch).
         synthesis_options: ``scale``, ``noise``, ``clutter`` for harder canvases.
     """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
@@ -211,6 +217,7 @@ def train(
         validation_data=validation,
         shuffle=False,  # the dataset shuffles the digits itself, with its own seed
         verbose=verbose,
+        callbacks=callbacks,
     )
     seconds = time.perf_counter() - start
     return TrainingRun(model, history, seconds, images_seen=steps * global_batch * epochs)
