@@ -16,7 +16,7 @@ same held-out canvases (made once from the sample's test digits):
    (16, 48, 96 filters), for its speed and its quality after the same epochs.
 
 Training time is the sum of the epochs' wall times (tracing included, scoring
-excluded). Images per second are training images over that time. Ratios are what to
+excluded), after an untimed warm-up run of each recipe. Images per second are training images over that time. Ratios are what to
 quote: absolute seconds depend on the machine, which the output names, and on its
 load, which it records. Results go to ``benchmarks/results/time_to_quality.json``.
 """
@@ -36,7 +36,7 @@ import time
 
 import keras
 
-from benchmarks.compare_recipes import RESULTS, machine
+from benchmarks.compare_recipes import RESULTS, machine, warm_up
 from helpers.data import load_mnist
 from helpers.evaluation import evaluate
 from helpers.pipeline import make_test_set
@@ -85,6 +85,7 @@ def main() -> None:
     (x_train, y_train), (x_test, y_test) = load_mnist("sample")
     test = make_test_set(x_test, y_test)
     print(f"Machine: {machine()}\n{len(x_train)} training digits, {args.epochs} epochs\n")
+    warm_up(x_train, y_train)  # so that the first timed run does not pay the process's start-up
     load = [os.getloadavg()[0]]
     runs = []
     for recipe in (BASELINE, IMPROVED, STRIDED_STEM):
