@@ -16,9 +16,10 @@ same held-out canvases (made once from the sample's test digits):
    (16, 48, 96 filters), for its speed and its quality after the same epochs.
 
 Training time is the sum of the epochs' wall times (tracing included, scoring
-excluded), after an untimed warm-up run of each recipe. Images per second are training images over that time. Ratios are what to
-quote: absolute seconds depend on the machine, which the output names, and on its
-load, which it records. Results go to ``benchmarks/results/time_to_quality.json``.
+excluded), after an untimed warm-up run of each recipe. Images per second are training
+images over that time. Ratios are what to quote: absolute seconds depend on the
+machine, which the output names, and on its load, which it records. Results go to
+``benchmarks/results/time_to_quality.json``.
 """
 
 from __future__ import annotations
