@@ -116,17 +116,18 @@ def training_dataset(
         num_parallel_calls=MAP_THREADS,
         deterministic=True,
     ).prefetch(PREFETCH_BATCHES)
-    return dataset.with_options(_fixed_parallelism()), steps
+    return dataset.with_options(fixed_plan()), steps
 
 
-def _fixed_parallelism() -> tf.data.Options:
-    """Options that switch tf.data's autotuning off.
+def fixed_plan() -> tf.data.Options:
+    """``tf.data.Options`` that switch autotuning off; set the threads and buffers by hand.
 
     The autotuner runs a background thread that wakes up to re-plan the pipeline, at
     intervals that double as training goes on. When ``fit`` drops the iterator, its
-    destructor waits for that thread, which on a busy 2-core CPU cost up to 17 s after
-    the last epoch. A fixed plan (:data:`MAP_THREADS`, :data:`PREFETCH_BATCHES`) needs no
-    such thread, and the graph synthesis is ten times faster than training anyway.
+    destructor waits for that thread: on a busy 2-core CPU, seconds after the last epoch
+    (``benchmarks/fit_pause.py``). A fixed plan (:data:`MAP_THREADS`,
+    :data:`PREFETCH_BATCHES`) needs no such thread, and synthesis is far faster than
+    training on a CPU anyway (``benchmarks/compare_recipes.py``).
     """
     options = tf.data.Options()
     options.autotune.enabled = False
