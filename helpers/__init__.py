@@ -49,19 +49,21 @@ __all__ = [
     "training",
 ]
 __version__ = "0.1.0"
+#: Every submodule can be reached as an attribute, ``helpers.viz`` as well as ``helpers.models``.
+_SUBMODULES = (*__all__, "cli", "course", "errors", "fonts", "notebooks", "viz")
 #: Modules that register custom Keras objects, so that saved models can be loaded.
 _KERAS_OBJECTS = ("helpers.models", "helpers.detection.model")
 
 
 def __getattr__(name: str) -> ModuleType:
     """Import a submodule on first use: ``helpers.models`` works without importing it."""
-    if name in __all__:
+    if name in _SUBMODULES:
         return importlib.import_module(f"helpers.{name}")
     raise AttributeError(f"module 'helpers' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+    return sorted([*globals(), *_SUBMODULES])
 
 
 @contextlib.contextmanager
