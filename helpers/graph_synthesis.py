@@ -24,14 +24,23 @@ from helpers.errors import InputError
 GRAPH_OPTIONS = ("scale",)
 
 
-def check_options(options: dict[str, Any]) -> None:
-    """Raise :class:`InputError` for a synthesis option the graph version does not have."""
+def check_options(options: dict[str, Any], canvas_size: int) -> None:
+    """Raise :class:`InputError` for an option the graph version lacks, or a bad ``scale``.
+
+    ``scale``, when given, is ``(min, max)`` side in pixels with
+    ``1 <= min <= max <= canvas_size``, as in :func:`helpers.synthesis.synthesize`.
+    """
     unsupported = sorted(set(options) - set(GRAPH_OPTIONS))
     if unsupported:
         raise InputError(
             f"options: the training pipeline synthesises in the TensorFlow graph, which "
             f"supports {', '.join(GRAPH_OPTIONS)}; got {', '.join(unsupported)} (use "
             "helpers.synthesis.synthesize for noisy or cluttered test canvases)"
+        )
+    scale = options.get("scale")
+    if scale is not None and not (len(scale) == 2 and 1 <= scale[0] <= scale[1] <= canvas_size):
+        raise InputError(
+            f"scale: expected (min, max) with 1 <= min <= max <= {canvas_size}, got {scale}"
         )
 
 

@@ -81,11 +81,12 @@ def training_dataset(
         stream does not restart at each epoch.
 
     Raises:
-        InputError: for ``noise`` or ``clutter``, which the graph version does not have.
+        InputError: for ``noise`` or ``clutter``, which the graph version does not have,
+            or a ``scale`` that does not fit the canvas.
     """
     if batch_size < 1 or batch_size > len(digits):
         raise ValueError(f"batch_size must be between 1 and {len(digits)}, got {batch_size}")
-    graph_synthesis.check_options(options)
+    graph_synthesis.check_options(options, canvas_size)
     scale = options.get("scale")
 
     def synthesise_batch(step, batch_digits, batch_labels):

@@ -58,6 +58,11 @@ def test_training_pipeline_refuses_options_the_graph_version_does_not_have(digit
         training_dataset(*digits, batch_size=50, **option)
 
 
+def test_training_pipeline_refuses_a_scale_that_does_not_fit(digits):
+    with pytest.raises(InputError, match=r"scale: .* got \(30, 90\)"):
+        training_dataset(*digits, batch_size=50, scale=(30, 90))
+
+
 def test_training_pipeline_with_resized_digits_keeps_boxes_inside(digits):
     dataset, _ = training_dataset(*digits, batch_size=50, scale=(16, 40), box="tight")
     images, targets = next(dataset.as_numpy_iterator())
