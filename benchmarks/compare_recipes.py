@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/compare_recipes.py                 # recipes + pipelines (~3 min, 2 cores)
-    python benchmarks/compare_recipes.py --ablation      # + one run per ablation variant (~9 min)
+    python -m benchmarks.compare_recipes                 # recipes + pipelines (~3 min, 2 cores)
+    python -m benchmarks.compare_recipes --ablation      # + one run per ablation variant (~9 min)
 
 Both recipes train on the same digits, for the same epochs, with the same seed, one
 after the other in this process, and are scored on the same held-out canvases. Times

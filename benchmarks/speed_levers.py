@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/speed_levers.py [--epochs 3]
+    python -m benchmarks.speed_levers [--epochs 3]
 
 Levers: several training steps per ``tf.function`` call (``steps_per_execution``),
 XLA compilation (``jit_compile``) and the batch size. None of them is in the recipe,

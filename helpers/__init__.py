@@ -117,6 +117,10 @@ class _ImportHooks(importlib.abc.MetaPathFinder):
       half-initialised until then.
     """
 
+    #: Marks every instance, also those of an earlier run of this file (a failed import
+    #: is retried by running it again), so that no two of them call each other.
+    is_helpers_import_hook = True
+
     def __init__(self) -> None:
         self.depth = 0  # hooked modules (helpers, keras, tensorflow) executing now, nested
         self.registered = self.registering = False
@@ -126,7 +130,9 @@ class _ImportHooks(importlib.abc.MetaPathFinder):
         if not (quiet or fullname == "keras" or fullname.startswith("helpers.")):
             return None
         for finder in sys.meta_path:
-            spec = None if finder is self else finder.find_spec(fullname, path, target)
+            if getattr(finder, "is_helpers_import_hook", False):
+                continue
+            spec = finder.find_spec(fullname, path, target)
             if spec is not None:
                 break
         else:
@@ -176,5 +182,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 _hooks = _ImportHooks()
 if "tensorflow" in sys.modules:  # imported before helpers
     _quiet_tensorflow(lambda: None)
+sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, "is_helpers_import_hook", False)]
 sys.meta_path.insert(0, _hooks)
 _hooks.register_keras_objects()

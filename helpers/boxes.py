@@ -16,6 +16,10 @@ from __future__ import annotations
 import numpy as np
 from keras.utils import bounding_boxes as keras_boxes
 
+from helpers import validation
+from helpers.errors import InputError
+from helpers.validation import check_boxes
+
 EPSILON = 1e-7
 
 #: Our names for box formats, mapped to Keras' format strings.
@@ -25,22 +29,6 @@ FORMATS = {
     "center": "rel_center_xywh",  # (cx, cy, w, h), normalised
     "pixels": "xyxy",  # (xmin, ymin, xmax, ymax) in pixels
 }
-
-
-def check_boxes(boxes: np.ndarray, name: str = "boxes") -> np.ndarray:
-    """Return ``boxes`` as a float32 array of shape ``(..., 4)``, or raise ``ValueError``.
-
-    Rejects a last axis other than 4 and any NaN or infinite coordinate.
-    """
-    array = np.asarray(boxes, dtype=np.float32)
-    if array.ndim == 0 or array.shape[-1] != 4:
-        raise ValueError(
-            f"{name}: expected shape (N, 4) as (xmin, ymin, xmax, ymax), got {array.shape}"
-        )
-    if not np.all(np.isfinite(array)):
-        bad = int(np.sum(~np.isfinite(array).all(axis=-1)))
-        raise ValueError(f"{name}: {bad} box(es) contain NaN or infinite coordinates")
-    return array
 
 
 def order_corners(boxes: np.ndarray) -> np.ndarray:
@@ -75,12 +63,12 @@ def iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
         (the epsilon sits only in the denominator).
 
     Raises:
-        ValueError: shapes differ or are not ``(..., 4)``, or a coordinate is NaN/inf.
+        InputError: shapes differ or are not ``(..., 4)``, or a coordinate is NaN/inf.
     """
     a = order_corners(check_boxes(boxes_a, "boxes_a"))
     b = order_corners(check_boxes(boxes_b, "boxes_b"))
     if a.shape != b.shape:
-        raise ValueError(f"iou: boxes_a {a.shape} and boxes_b {b.shape} must have the same shape")
+        raise InputError(f"iou: boxes_a {a.shape} and boxes_b {b.shape} must have the same shape")
     inter_w = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
     inter_h = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
     intersection = inter_w * inter_h
@@ -95,9 +83,9 @@ def convert(boxes: np.ndarray, source: str, target: str, canvas_size: int = 75) 
     for ``tf.image``), ``"center"`` (normalised ``cx, cy, w, h``) and ``"pixels"``
     (``xmin, ymin, xmax, ymax`` in pixels of a square canvas of side ``canvas_size``).
     """
-    for fmt in (source, target):
-        if fmt not in FORMATS:
-            raise ValueError(f"Unknown box format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    for fmt, name in ((source, "source"), (target, "target")):
+        validation.check_choice(fmt, name, tuple(FORMATS))
+    canvas_size = validation.check_int(canvas_size, "canvas_size", minimum=1)
     boxes = check_boxes(boxes)
     converted = keras_boxes.convert_format(
         boxes, source=FORMATS[source], target=FORMATS[target], height=canvas_size, width=canvas_size

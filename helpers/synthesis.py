@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers import validation
 from helpers.canvas import DIGIT_SIZE, as_rng, draw_placements, paste, render_in_chunks, to_unit
+from helpers.errors import InputError
 
 CANVAS_SIZE = 75
 BOX_KINDS = ("frame", "tight")
@@ -43,7 +45,7 @@ def ink_extents(digits: np.ndarray, threshold: float = 0) -> np.ndarray:
     """
     digits = np.asarray(digits)
     if digits.ndim != 3:
-        raise ValueError(f"digits: expected shape (N, H, W), got {digits.shape}")
+        raise InputError(f"digits: expected shape (N, H, W), got {digits.shape}")
     n, height, width = digits.shape
     ink = digits > threshold
     cols, rows = ink.any(axis=1), ink.any(axis=2)  # (N, W), (N, H)
@@ -68,7 +70,9 @@ def synthesize(
     """Place each digit at a random spot on a black canvas and return images and boxes.
 
     Args:
-        digits: ``(N, 28, 28) uint8`` MNIST digits (0..255) or floats in [0, 1].
+        digits: ``(N, 28, 28) uint8`` MNIST digits (0..255) or floats in [0, 1]; other
+            integer dtypes in 0..255 are converted to uint8, float digits above 1 are
+            refused (see :func:`helpers.validation.check_digits`).
         seed: an int seed or a ``numpy.random.Generator``; the same seed gives the same data.
         canvas_size: side of the square canvas in pixels (75 in the original lab).
         box: ``"frame"`` (the 28x28 frame) or ``"tight"`` (the ink extent).
@@ -82,17 +86,21 @@ def synthesize(
     Returns:
         ``images``: ``(N, canvas_size, canvas_size, 1) float32`` in [0, 1];
         ``boxes``: ``(N, 4) float32`` normalised ``(xmin, ymin, xmax, ymax)``.
+
+    Raises:
+        InputError: an argument outside the ranges above (NaN or negative ``noise``,
+            negative ``clutter``, ``canvas_size`` below 28, an unknown ``box``...).
     """
-    digits = np.asarray(digits)
-    if digits.ndim != 3 or digits.shape[1:] != (DIGIT_SIZE, DIGIT_SIZE):
-        raise ValueError(f"digits: expected shape (N, 28, 28), got {digits.shape}")
-    if box not in BOX_KINDS:
-        raise ValueError(f"Unknown box kind {box!r}: expected one of {', '.join(BOX_KINDS)}")
-    if canvas_size < DIGIT_SIZE:
-        raise ValueError(f"canvas_size must be at least {DIGIT_SIZE} pixels, got {canvas_size}")
-    low, high = (DIGIT_SIZE, DIGIT_SIZE) if scale is None else scale
-    if not 1 <= low <= high <= canvas_size:
-        raise ValueError(f"scale: expected 1 <= min <= max <= {canvas_size}, got {scale}")
+    checked = check_synthesis_options(
+        digits,
+        seed=seed,
+        canvas_size=canvas_size,
+        box=box,
+        scale=scale,
+        noise=noise,
+        clutter=clutter,
+    )
+    digits, seed, canvas_size, box = (checked[k] for k in ("digits", "seed", "canvas_size", "box"))
     rng = as_rng(seed)
     # Random draws come first and all at once, so the result does not depend on chunking.
     size, x, y = draw_placements(rng, len(digits), canvas_size, scale)
@@ -143,6 +151,40 @@ def place_digits(
     factor = (size / DIGIT_SIZE)[:, None]
     pixel_boxes = local * factor + np.stack([x, y, x, y], axis=1)
     return images, (pixel_boxes / canvas_size).astype(np.float32)
+
+
+def check_synthesis_options(
+    digits: np.ndarray,
+    *,
+    seed: int | np.random.Generator | None = 0,
+    canvas_size: int = CANVAS_SIZE,
+    box: str = "frame",
+    scale: tuple[float, float] | None = None,
+    noise: float = 0.0,
+    clutter: int = 0,
+    **unknown: object,
+) -> dict:
+    """The arguments of :func:`synthesize`, checked, as a dict of the same names.
+
+    Shared with the pipelines, so that a bad option is refused when a dataset is built
+    rather than deep inside ``fit``. Raises :class:`InputError` for any bad value and
+    for an option :func:`synthesize` does not have.
+    """
+    if unknown:
+        raise InputError(
+            f"unknown synthesis option(s) {', '.join(map(repr, unknown))}: "
+            "expected scale, noise or clutter"
+        )
+    canvas_size = validation.check_int(canvas_size, "canvas_size", minimum=DIGIT_SIZE)
+    return {
+        "digits": validation.check_digits(digits),
+        "seed": validation.check_seed(seed),
+        "canvas_size": canvas_size,
+        "box": validation.check_choice(box, "box", BOX_KINDS),
+        "scale": validation.check_scale(scale, canvas_size),
+        "noise": validation.check_number(noise, "noise", minimum=0),
+        "clutter": validation.check_int(clutter, "clutter", minimum=0),
+    }
 
 
 def _clutter(

@@ -20,6 +20,9 @@ import tensorflow as tf
 
 from helpers.models import BoxLoss, build_baseline_model, build_model
 from helpers.pipeline import training_dataset
+from helpers.progress import fit_progress
+from helpers.synthesis import CANVAS_SIZE
+from helpers.validation import check_choice, check_int, check_labelled_images
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,7 @@ RECIPES = {"improved": IMPROVED, "baseline": BASELINE}
 
 def get_recipe(name: str) -> Recipe:
     """The recipe called ``name`` (``"improved"`` or ``"baseline"``)."""
-    if name not in RECIPES:
-        raise ValueError(f"Unknown recipe {name!r}: expected one of {', '.join(RECIPES)}")
-    return RECIPES[name]
+    return RECIPES[check_choice(name, "recipe", tuple(RECIPES))]
 
 
 def ablation_recipes() -> list[Recipe]:
@@ -189,12 +190,22 @@ def train(
         seed: seeds Keras (weights, dropout) and the data.
         box: ``"frame"`` or ``"tight"`` boxes.
         validation: optional ``(images, targets)`` scored after every epoch.
+        verbose: Keras' ``verbose``; ``"auto"`` shows the live bar in a terminal or a
+            notebook and one line per epoch elsewhere (see :mod:`helpers.progress`).
         callbacks: Keras callbacks for ``fit`` (for example to score or time each epoch).
         synthesis_options: ``scale``, ``noise``, ``clutter`` for harder canvases.
+
+    Raises:
+        InputError: a bad argument (``batch_size=0``, labels that do not match the
+            digits, an unknown box kind...), before anything is built or trained.
     """
-    recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
-    if epochs < 1:
-        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    recipe = recipe if isinstance(recipe, Recipe) else get_recipe(recipe)
+    epochs = check_int(epochs, "epochs", minimum=1)
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", minimum=1)
+    if validation is not None:  # checked now: a bad one would only fail after an epoch
+        side = synthesis_options.get("canvas_size", CANVAS_SIZE)
+        validation = check_labelled_images(validation, "validation", side)
     keras.utils.set_random_seed(seed)
     strategy = get_strategy()
     global_batch = (batch_size or recipe.batch_size) * strategy.num_replicas_in_sync
@@ -209,6 +220,7 @@ def train(
     )
     with strategy.scope():
         model = compile_model(recipe.build(), recipe, steps, epochs)
+    verbose, progress = fit_progress(verbose)
     start = time.perf_counter()
     history = model.fit(
         dataset,
@@ -217,7 +229,7 @@ def train(
         validation_data=validation,
         shuffle=False,  # the dataset shuffles the digits itself, with its own seed
         verbose=verbose,
-        callbacks=callbacks,
+        callbacks=[*progress, *(callbacks or [])],
     )
     seconds = time.perf_counter() - start
     return TrainingRun(model, history, seconds, images_seen=steps * global_batch * epochs)

@@ -6,13 +6,14 @@ box is red, and a legend on each figure says so.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Rectangle
+from matplotlib.patches import FancyBboxPatch, Rectangle
+from matplotlib.ticker import LogFormatter, MaxNLocator
 
 from helpers.boxes import check_boxes
 
@@ -107,38 +108,105 @@ def plot_examples(
 
 
 def plot_history(history, title: str | None = None) -> Figure:
-    """Training curves from a Keras ``History`` (or its ``.history`` dict).
+    """Training curves from one Keras ``History`` (or its ``.history`` dict).
 
-    Three panels: each head's loss, classification accuracy, and box MSE, with the
-    validation curve dashed when there is one.
+    The panels of :func:`compare_histories`, for a single run.
     """
-    logs = getattr(history, "history", history)
+    return compare_histories({"training": history}, title=title)
+
+
+def compare_histories(histories: Mapping[str, object], title: str | None = None) -> Figure:
+    """Training curves of several runs on shared axes, one colour per run.
+
+    Args:
+        histories: ``{run name: Keras History or its .history dict}``.
+
+    Four panels, epoch on x (whole numbers): the classification loss, the box loss
+    (log scale), the classification accuracy and the box MSE in normalised units
+    (log scale). A validation curve, when logged, is dashed in its run's colour.
+    """
     panels = [
-        ("loss per head", ["classification_loss", "bounding_box_loss"]),
-        ("classification accuracy", ["classification_accuracy"]),
-        ("box mean squared error", ["bounding_box_mse"]),
+        ("classification_loss", "classification loss", "cross-entropy (log scale)", True),
+        ("bounding_box_loss", "box loss", "the recipe's box loss (log scale)", True),
+        ("classification_accuracy", "classification accuracy", "share of digits right", False),
+        ("bounding_box_mse", "box mean squared error", "MSE, normalised units (log)", True),
     ]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
-    for ax, (name, keys) in zip(axes, panels, strict=True):
-        for key in keys:
+    fig, axes = plt.subplots(1, len(panels), figsize=(14, 3.4))
+    handles = []
+    for colour, (run, history) in zip(plt.cm.tab10.colors, histories.items(), strict=False):
+        logs = getattr(history, "history", history)
+        handles.append(Line2D([], [], color=colour, marker="o", markersize=3, label=run))
+        for ax, (key, *_rest) in zip(axes, panels, strict=True):
             if key not in logs:
                 continue
             epochs = np.arange(1, len(logs[key]) + 1)
-            line = ax.plot(epochs, logs[key], marker="o", markersize=3, label=key)[0]
+            ax.plot(epochs, logs[key], marker="o", markersize=3, color=colour)
             if f"val_{key}" in logs:
-                ax.plot(
-                    epochs, logs[f"val_{key}"], "--", color=line.get_color(), label=f"val {key}"
-                )
+                ax.plot(epochs, logs[f"val_{key}"], "--", color=colour)
+    if any("val_loss" in getattr(h, "history", h) for h in histories.values()):
+        handles.append(Line2D([], [], color="grey", linestyle="--", label="validation"))
+    for ax, (_key, name, unit, log_scale) in zip(axes, panels, strict=True):
         ax.set_title(name)
         ax.set_xlabel("epoch")
-        if "loss" in name or "error" in name:
+        ax.set_ylabel(unit)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5
+        if log_scale:
             ax.set_yscale("log")
-        ax.legend(fontsize=8)
+            for axis_ticks in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
+                axis_ticks(_PlainLogFormatter(minor_thresholds=(2, 0.5)))
         ax.grid(alpha=0.3)
+    fig.legend(handles=handles, loc="upper right", ncols=len(handles), frameon=False)
     if title:
-        fig.suptitle(title)
-    fig.tight_layout()
+        fig.suptitle(title, x=0.01, ha="left")
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
     return fig
+
+
+class _PlainLogFormatter(LogFormatter):
+    """Log-axis labels as plain numbers (0.3, 0.003) instead of 3e-01 or 3x10^-1."""
+
+    def _num_to_string(self, x: float, vmin: float, vmax: float) -> str:
+        return f"{x:g}"
+
+
+def plot_iou_pair(true_box: Sequence[float], pred_box: Sequence[float], canvas_size: int) -> Figure:
+    """Two pixel boxes ``(xmin, ymin, xmax, ymax)`` with their intersection and union shaded.
+
+    The left panel shades the intersection, the right one the union; the title gives
+    IoU = intersection / union in pixels.
+    """
+    rows, cols = np.mgrid[0:canvas_size, 0:canvas_size] + 0.5  # pixel centres
+
+    def inside(box: Sequence[float]) -> np.ndarray:
+        x0, y0, x1, y1 = box
+        return (cols > x0) & (cols < x1) & (rows > y0) & (rows < y1)
+
+    masks = {
+        "intersection": inside(true_box) & inside(pred_box),
+        "union": inside(true_box) | inside(pred_box),
+    }
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.6))
+    for ax, (name, mask) in zip(axes, masks.items(), strict=True):
+        ax.imshow(mask, cmap="Blues", vmin=0, vmax=2, extent=(0, canvas_size, canvas_size, 0))
+        draw_box(ax, np.float32(true_box) / canvas_size, canvas_size, TRUE_COLOUR, linewidth=2)
+        draw_box(ax, np.float32(pred_box) / canvas_size, canvas_size, PRED_COLOUR, linewidth=2)
+        ax.set_title(f"{name} (shaded): {int(mask.sum())} px²")
+        ax.set_xlabel("x (px)")
+        ax.set_ylabel("y (px)")
+    iou = masks["intersection"].sum() / masks["union"].sum()
+    fig.suptitle(f"IoU = intersection / union = {iou:.3f}", x=0.01, ha="left")
+    box_legend(fig)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    return fig
+
+
+def show_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Display ``rows`` (lists of values, one per column of ``header``) as a Markdown table."""
+    from IPython.display import Markdown, display
+
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(str(value) for value in row) + " |" for row in rows]
+    display(Markdown("\n".join(lines)))
 
 
 def plot_iou_histogram(
@@ -171,12 +239,120 @@ def plot_confusion_matrix(matrix: np.ndarray, title: str = "Confusion matrix") -
     for (row, col), count in np.ndenumerate(matrix):
         if count:
             colour = "white" if count > matrix.max() / 2 else "black"
-            ax.text(col, row, count, ha="center", va="center", fontsize=8, color=colour)
+            ax.text(col, row, count, ha="center", va="center", fontsize=9, color=colour)
     ax.set_xticks(range(matrix.shape[1]))
     ax.set_yticks(range(matrix.shape[0]))
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title(title)
-    fig.colorbar(shown, ax=ax, fraction=0.046)
+    fig.colorbar(shown, ax=ax, fraction=0.046, label="count")
     fig.tight_layout()
     return fig
+
+
+#: Box colours of the network diagram, by layer type.
+_LAYER_COLOURS = {
+    "InputLayer": "#dddddd",
+    "Conv2D": "#9ecae1",
+    "Activation": "#deebf7",
+    "AveragePooling2D": "#fdd0a2",
+    "MaxPooling2D": "#fdae6b",
+    "Flatten": "#fff2ae",
+    "GlobalMaxPooling2D": "#fff2ae",
+    "Dense": "#c7e9c0",
+    "BoxDecoder": "#bcbddc",
+}
+
+
+def layer_wiring(model) -> dict[str, list[str]]:
+    """``{layer name: [names of the layers that feed it]}``, read from a functional model's config.
+
+    The config lists layers parents-first, and so does the returned dict.
+    """
+
+    def sources(value) -> list[str]:
+        if isinstance(value, dict):
+            if "keras_history" in value:
+                return [value["keras_history"][0]]
+            return [name for item in value.values() for name in sources(item)]
+        if isinstance(value, list | tuple):
+            return [name for item in value for name in sources(item)]
+        return []
+
+    return {
+        layer["name"]: sources(layer["inbound_nodes"]) for layer in model.get_config()["layers"]
+    }
+
+
+def _heads_served(model, parents: dict[str, list[str]]) -> dict[str, set[str]]:
+    """``{layer name: names of the outputs it feeds}``, walking the wiring backwards."""
+    served = {name: set() for name in parents}
+    for head, (layer_name, *_) in model.get_config()["output_layers"].items():
+        stack = [layer_name]
+        while stack:
+            name = stack.pop()
+            if head not in served[name]:
+                served[name].add(head)
+                stack.extend(parents[name])
+    return served
+
+
+def draw_network(model, ax=None) -> Figure:
+    """Draw a two-headed functional model as boxes and arrows, from its own config.
+
+    Each layer sits one row below its lowest parent; layers that serve only the first
+    output go to the left lane, only the second to the right, both in the middle, so the
+    fork where the heads part appears wherever the model has it. Each box names the
+    layer, its type, output shape and weight count.
+
+    Args:
+        model: a functional Keras model with a dict of two named outputs.
+        ax: the axis to draw on; a new figure when ``None``.
+
+    Returns:
+        the figure that holds the axis.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 8.2))
+    parents = layer_wiring(model)
+    served = _heads_served(model, parents)
+    heads = list(model.get_config()["output_layers"])
+    depth: dict[str, int] = {}
+    for name, sources in parents.items():  # parents come first, so their depth is known
+        depth[name] = 1 + max((depth[s] for s in sources), default=-1)
+    lane = {
+        name: 0.0 if len(s) != 1 else (-1.0 if heads.index(next(iter(s))) == 0 else 1.0)
+        for name, s in served.items()
+    }
+    width, height, gap = 2.1, 0.62, 2.5
+    layer_of = {layer.name: layer for layer in model.layers}
+    for name in parents:
+        layer, x, y = layer_of[name], lane[name] * gap, -depth[name]
+        kind = type(layer).__name__
+        shape = "x".join(str(d) for d in layer.output.shape[1:])
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - width / 2, y - height / 2),
+                width,
+                height,
+                boxstyle="round,pad=0.03",
+                facecolor=_LAYER_COLOURS.get(kind, "white"),
+                edgecolor="black",
+                lw=2 if name in heads else 0.8,
+            )
+        )
+        params = f" | {layer.count_params():,} w" if layer.count_params() else ""
+        ax.text(x, y + 0.1, name, ha="center", va="center", fontsize=8, weight="bold")
+        ax.text(x, y - 0.14, f"{kind} {shape}{params}", ha="center", va="center", fontsize=6.5)
+        for source in parents[name]:
+            ax.annotate(
+                "",
+                xy=(x, y + height / 2),
+                xytext=(lane[source] * gap, -depth[source] - height / 2),
+                arrowprops={"arrowstyle": "->", "color": "0.3", "lw": 1},
+            )
+    ax.set_xlim(-gap - width / 2 - 0.2, gap + width / 2 + 0.2)
+    ax.set_ylim(-max(depth.values()) - 0.6, 0.6)
+    ax.axis("off")
+    ax.set_title(f"{model.name}: {model.count_params():,} parameters")
+    return ax.figure

@@ -93,5 +93,5 @@ def test_yxyx_and_centre_conversions():
 
 
 def test_unknown_format_is_a_clear_error():
-    with pytest.raises(ValueError, match="Unknown box format 'xywz'"):
+    with pytest.raises(ValueError, match="target: expected one of xyxy, .* got .xywz."):
         convert(np.zeros((1, 4)), "xyxy", "xywz")

@@ -106,6 +106,21 @@ def test_help_student_and_fork_start_without_tensorflow(args):
     assert result.stdout.strip().splitlines()[-1] == "heavy: []", result.stderr
 
 
+def test_a_second_run_of_the_package_init_leaves_one_import_hook():
+    # A failed ``import helpers`` is retried by running __init__ again: its import hooks
+    # must not pile up and call each other.
+    script = (
+        "import sys\nimport helpers\nsys.modules.pop('helpers')\nimport helpers\n"
+        "from helpers import training\n"
+        "print(sum(getattr(f, 'is_helpers_import_hook', False) for f in sys.meta_path))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT
+    )
+    assert result.stdout.strip().splitlines()[-1] == "1", result.stderr
+
+
 def test_malformed_model_file_exits_2(tmp_path):
     bad = tmp_path / "bad.keras"
     bad.write_text("not a model")
@@ -172,3 +187,23 @@ def test_fork_rewrites_every_badge_and_setup_cell(tmp_path):
         assert "teacher/my-course" in text and course.REPOSITORY not in text
     with pytest.raises(ValueError, match="OWNER/NAME"):
         fork("not a repo", tmp_path)
+
+
+def test_train_logs_one_plain_line_per_epoch_when_stdout_is_not_a_terminal(trained):
+    result, _ = trained
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith("epoch 1/1: loss ") and len(lines) == 2  # then the JSON line
+    assert "\x1b" not in result.stdout and "\r" not in result.stdout
+
+
+def test_keras_data_without_network_says_which_url_failed_in_one_line(tmp_path):
+    offline = {
+        "KERAS_HOME": str(tmp_path),  # no cached mnist.npz
+        "HTTPS_PROXY": "http://127.0.0.1:9",  # nothing listens there: the download fails at once
+        "https_proxy": "http://127.0.0.1:9",
+    }
+    result = cli("train", "--data", "keras", "--epochs", "1", "--out", "m.keras", env=offline)
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: could not download MNIST from https://")
+    assert "--data sample" in line and "--data PATH.npz" in line

@@ -24,6 +24,26 @@ def test_check_passes_quietly_or_fails_with_the_hint(capsys):
         course.check(False, "look at the y axis")
 
 
+def test_check_turns_a_missing_or_broken_answer_into_its_hint(capsys):
+    course.check(lambda: 2 + 2 == 4, "unused")
+    assert "Correct" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match=r"Not yet: define it \(NameError: .*undefined_name"):
+        course.check(lambda: undefined_name == 1, "define it")  # noqa: F821
+    with pytest.raises(AssertionError, match=r"Not yet: shapes \(ValueError"):
+        course.check(lambda: bool(np.ones(3) == np.ones(2)), "shapes")
+    assert "Correct" not in capsys.readouterr().out
+
+
+def test_fingerprint_hides_the_answer_but_tolerates_rounding():
+    digest = course.fingerprint([0.2 * 1 + 0.2 * 1 + 0.2 * 0.75, 20 / 75])
+    assert len(digest) == 16 and "0.55" not in digest
+    assert course.matches((0.55, 0.26667), digest)
+    assert course.matches(np.float32([0.55, 0.2666667]), digest)
+    assert not course.matches((0.55, 0.2667 + 1e-3), digest)
+    assert not course.matches(0.55, digest), "the number of values counts too"
+    assert course.fingerprint(-0.0) == course.fingerprint(0.0)
+
+
 def test_load_course_data_announces_its_source(capsys):
     (x_train, _), (x_test, _) = course.load_course_data("sample", train_size=100, test_size=50)
     assert len(x_train) == 100 and len(x_test) == 50
@@ -64,6 +84,33 @@ def test_other_figures_return_figures():
     assert isinstance(viz.plot_confusion_matrix(np.eye(10, dtype=int) * 5), Figure)
 
 
+def test_histories_share_axes_with_whole_epoch_ticks():
+    run = {"classification_loss": [1.0, 0.5, 0.4], "bounding_box_mse": [0.01, 0.005, 0.004]}
+    fig = viz.compare_histories({"baseline": run, "improved": {**run, "val_loss": [1, 1, 1]}})
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["baseline", "improved", "validation"]
+    loss_panel = fig.axes[0]
+    assert len(loss_panel.lines) == 2, "both runs on the same axes"
+    fig.canvas.draw()
+    ticks = [t for t in loss_panel.get_xticks() if 1 <= t <= 3]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    assert all(ax.get_xlabel() == "epoch" and ax.get_ylabel() for ax in fig.axes)
+
+
+def test_iou_pair_shades_intersection_and_union():
+    fig = viz.plot_iou_pair([10, 10, 20, 20], [15, 10, 25, 20], canvas_size=30)
+    assert fig.axes[0].get_title() == "intersection (shaded): 50 px²"
+    assert fig.axes[1].get_title() == "union (shaded): 150 px²"
+    assert fig.texts[0].get_text() == "IoU = intersection / union = 0.333"
+
+
+def test_show_table_displays_markdown(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    viz.show_table(["a", "b"], [[1, 2.5]])
+    assert shown[0].data == "| a | b |\n| --- | --- |\n| 1 | 2.5 |"
+
+
 def test_evaluation_break_downs():
     labels = np.array([0, 0, 1, 1])
     boxes = np.tile(np.float32([[0, 0, 0.5, 0.5]]), (4, 1))
@@ -81,3 +128,15 @@ def test_evaluation_break_downs():
     np.testing.assert_allclose(scores.per_class_accuracy[:2], [0.5, 1.0])
     assert np.isnan(scores.per_class_accuracy[5])
     assert scores.summary()["share_iou_0.6"] == 0.5
+
+
+def test_network_diagram_reads_the_wiring_from_the_model():
+    from helpers import models
+
+    model = models.build_baseline_model()
+    wiring = viz.layer_wiring(model)
+    assert wiring["classification"] == ["dense"] and wiring["bounding_box"] == ["dense"]
+    fig = viz.draw_network(model)
+    names = {text.get_text() for text in fig.axes[0].texts}
+    assert set(wiring) <= names, "one box per layer, named"
+    assert len(fig.axes[0].patches) == len(wiring)

@@ -136,7 +136,7 @@ def test_bad_synthesis_arguments_raise(sample):
         synthesize_scenes(x[:, :20], y, 2)
     with pytest.raises(ValueError, match="labels"):
         synthesize_scenes(x, y[:5], 2)
-    with pytest.raises(ValueError, match="min_digits"):
+    with pytest.raises(ValueError, match="max_digits"):
         synthesize_scenes(x, y, 2, min_digits=3, max_digits=2)
 
 
@@ -553,6 +553,35 @@ def test_match_image_and_outcome_counts():
     np.testing.assert_array_equal(found, [True, False])
     counts = detection.count_outcomes([det, _det()], [truth, _gt((C, 4))])
     assert counts == {"true_positives": 1, "false_positives": 3, "missed": 2}
+
+
+def test_scene_figure_draws_suppressed_boxes_dashed_and_names_them():
+    from helpers.detection.inference import Detections
+
+    image = np.zeros((1, 96, 96, 1), np.float32)
+    box = np.float32([[0.1, 0.1, 0.4, 0.4]])
+    kept = Detections(box, np.array([3]), np.float32([0.9]))
+    gone = Detections(box + 0.05, np.array([3]), np.float32([0.6]))
+    fig = detection.plot_scenes(image, [(box, np.array([3]))], [kept], suppressed=[gone], ncols=1)
+    styles = [patch.get_linestyle() for patch in fig.axes[0].patches]
+    assert styles == ["solid", "solid", "--"], "true, kept, then the suppressed box dashed"
+    assert len(fig.legends) == 1
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "true box",
+        "kept detection",
+        "suppressed",
+    ]
+
+
+def test_pr_curves_zoom_to_where_the_curves_are():
+    from helpers.detection.metrics import ClassCurve, MeanAP
+
+    hits = np.array([True, True, True, False, True])
+    curves = {c: ClassCurve(np.linspace(1, 0.5, 5), hits, n_true=5) for c in range(10)}
+    fig = detection.plot_pr_curves(MeanAP(iou_threshold=0.5, curves=curves))
+    bottom = fig.axes[0].get_ylim()[0]
+    assert 0 < bottom < 0.8, "lowest precision 0.8: the axis starts a little below it"
+    assert fig.axes[0].get_ylabel() == f"precision (from {bottom:g})"
 
 
 def test_resized_digit_frames_never_run_past_the_canvas_edge():

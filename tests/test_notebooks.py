@@ -62,23 +62,78 @@ def test_stored_outputs_are_clean(path):
     assert "QUICK mode" not in dump, "stored outputs come from a default-mode run"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_student_version_runs_up_to_its_first_exercise(path):
-    """Homework copies stay usable: everything before the first stub still runs."""
+def test_every_notebook_has_the_same_setup_cell():
+    """So that the Colab behaviour tested below holds for all of them."""
+    setups = {next(text(c) for c in cells(path) if c["cell_type"] == "code") for path in NOTEBOOKS}
+    assert len(setups) == 1
+
+
+def test_setup_cell_in_colab_fails_in_one_sentence(tmp_path):
+    """Colab faked in a real kernel: a clone that fails, then a Keras that is too old."""
     import nbformat
     from nbclient import NotebookClient
 
-    from helpers.notebooks import SOLUTION_TAG, student_version
+    setup = next(text(c) for c in cells(NOTEBOOKS[0]) if c["cell_type"] == "code")
+    (tmp_path / "clone_fails").mkdir()
+    (tmp_path / "old_keras" / "course").mkdir(parents=True)  # as if cloned already
+    fake_colab = f"""
+import importlib.metadata, os, sys, types
+sys.modules["google.colab"] = types.ModuleType("google.colab")
+# git rewrites the GitHub address to a local folder that does not exist: no network needed.
+os.environ.update(GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0="url.file:///nonexistent/.insteadOf",
+                  GIT_CONFIG_VALUE_0="https://github.com/")
+os.chdir({str(tmp_path / "clone_fails")!r})
+"""
+    old_keras = f"""
+importlib.metadata.version = lambda name: {{"keras": "3.0.5"}}.get(name, "2.16.1")
+os.chdir({str(tmp_path / "old_keras")!r})
+"""
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(code) for code in (fake_colab, setup, old_keras)]
+    notebook.cells.append(nbformat.v4.new_code_cell(setup))
+    client = NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True)
+    client.execute()
+    clone_error, version_error = (notebook.cells[i].outputs for i in (1, 3))
+    assert [o["output_type"] for o in clone_error] == ["error"]
+    assert clone_error[0]["traceback"] == [
+        f"SetupError: could not clone https://github.com/{course.REPOSITORY}; if the course "
+        "lives in a fork, run `python -m helpers fork OWNER/NAME` there and open its notebooks."
+    ]
+    assert [o["output_type"] for o in version_error] == ["error"]
+    assert version_error[0]["traceback"] == [
+        "SetupError: this course needs keras >= 3.8; this runtime has 3.0.5."
+    ]
 
-    notebook, stubbed = student_version(json.loads(path.read_text()))
-    assert stubbed >= 2
-    tags = [c.get("metadata", {}).get("tags", []) for c in notebook["cells"]]
-    first = next(i for i, t in enumerate(tags) if SOLUTION_TAG in t)
-    notebook["cells"] = notebook["cells"][: first + 1]
-    client = NotebookClient(
-        nbformat.reads(json.dumps(notebook), as_version=4),  # joins list sources into text
-        timeout=600,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    client.execute()  # raises CellExecutionError if any cell fails
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stores_no_widget_state(path):
+    """Widgets render from the code in every front end (Colab's ipywidgets 7 included)."""
+    from helpers.notebooks import WIDGET_VIEW
+
+    notebook = json.loads(path.read_text())
+    assert "widgets" not in notebook["metadata"]
+    outputs = [o for c in notebook["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+    assert not any(WIDGET_VIEW in o.get("data", {}) for o in outputs)
+
+
+def test_strip_widget_state_drops_state_and_views_only():
+    from helpers.notebooks import WIDGET_VIEW, strip_widget_state
+
+    view = {"output_type": "display_data", "data": {WIDGET_VIEW: {}, "text/plain": "HBox()"}}
+    text = {"output_type": "stream", "name": "stdout", "text": "kept"}
+    notebook = {
+        "metadata": {"widgets": {"state": {}}, "kernelspec": {"name": "python3"}},
+        "cells": [{"cell_type": "code", "source": "", "outputs": [view, text]}],
+    }
+    clean = strip_widget_state(notebook)
+    assert clean["metadata"] == {"kernelspec": {"name": "python3"}}
+    assert clean["cells"][0]["outputs"] == [text]
+    assert "widgets" in notebook["metadata"], "the input is left as it was"
+
+
+def test_setup_cell_asks_for_the_versions_requirements_txt_names():
+    setup = next(text(c) for c in cells(NOTEBOOKS[0]) if c["cell_type"] == "code")
+    requirements = (NOTEBOOKS[0].parents[1] / "requirements.txt").read_text()
+    for package in ("tensorflow", "keras"):
+        (bound,) = re.findall(rf"^{package}>=(\d+)\.(\d+)", requirements, re.M)
+        assert f'"{package}": ({bound[0]}, {bound[1]})' in setup, package

@@ -87,8 +87,8 @@ def test_noise_and_clutter_change_the_background_only_so_much(digits):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"box": "loose"}, "Unknown box kind 'loose'"),
-        ({"canvas_size": 20}, "at least 28"),
+        ({"box": "loose"}, "box: expected one of frame, tight, got 'loose'"),
+        ({"canvas_size": 20}, "canvas_size: expected a whole number >= 28"),
         ({"scale": (30, 90)}, "scale"),
     ],
 )

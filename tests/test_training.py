@@ -29,5 +29,5 @@ def test_default_strategy_on_a_cpu_machine_has_one_replica():
 
 
 def test_epochs_below_one_is_a_clear_error(digits):
-    with pytest.raises(ValueError, match="epochs must be at least 1"):
+    with pytest.raises(ValueError, match="epochs: expected a whole number >= 1"):
         train("baseline", *digits, epochs=0)

@@ -46,7 +46,13 @@ from helpers.detection.grid import (
     grid_to_boxes,
     owner_cells,
 )
-from helpers.detection.inference import Detections, detect, non_max_suppression, postprocess
+from helpers.detection.inference import (
+    Detections,
+    check_detector,
+    detect,
+    non_max_suppression,
+    postprocess,
+)
 from helpers.detection.metrics import (
     ClassCurve,
     MeanAP,
@@ -106,6 +112,7 @@ __all__ = [
     "TEST_SEED",
     "average_precision",
     "build_detector",
+    "check_detector",
     "compile_detector",
     "count_collisions",
     "count_outcomes",

@@ -7,8 +7,10 @@ from typing import NamedTuple
 import numpy as np
 from keras import ops
 
+from helpers import validation
 from helpers.boxes import check_boxes
 from helpers.detection.scenes import BOX, CHANNELS, CLASSES, GRID_SIZE, NUM_CLASSES
+from helpers.errors import InputError
 
 
 def owner_cells(boxes: np.ndarray, grid_size: int = GRID_SIZE) -> tuple[np.ndarray, np.ndarray]:
@@ -18,6 +20,7 @@ def owner_cells(boxes: np.ndarray, grid_size: int = GRID_SIZE) -> tuple[np.ndarr
     the cell to its right (below), and the last cell takes the canvas edge.
     """
     boxes = check_boxes(boxes)
+    grid_size = validation.check_int(grid_size, "grid_size", minimum=1)
     cx = (boxes[..., 0] + boxes[..., 2]) / 2
     cy = (boxes[..., 1] + boxes[..., 3]) / 2
     col = np.clip(np.floor(cx * grid_size), 0, grid_size - 1).astype(np.int64)
@@ -36,8 +39,8 @@ def encode_targets(
     centres fall in one cell, the one in the earlier slot wins (the other is not in
     the target; :func:`count_collisions` says how often that happens).
     """
-    boxes = check_boxes(boxes)
-    classes = np.asarray(classes)
+    boxes, classes = validation.check_padded_labels(boxes, classes)
+    grid_size = validation.check_int(grid_size, "grid_size", minimum=1)
     n, slots = classes.shape
     target = np.zeros((n, grid_size, grid_size, CHANNELS), dtype=np.float32)
     row, col = owner_cells(boxes, grid_size)
@@ -98,9 +101,9 @@ def decode_grid(grid: np.ndarray) -> GridDecoding:
     Score = objectness x probability of the best class; the box is put back on the
     canvas with :func:`grid_to_boxes` and clipped to [0, 1].
     """
-    grid = np.asarray(grid, dtype=np.float32)
+    grid = validation.check_finite(grid, "grid")
     if grid.ndim != 4 or grid.shape[1] != grid.shape[2] or grid.shape[-1] != CHANNELS:
-        raise ValueError(f"grid: expected shape (N, G, G, {CHANNELS}), got {grid.shape}")
+        raise InputError(f"grid: expected shape (N, G, G, {CHANNELS}), got {grid.shape}")
     n, g = grid.shape[:2]
     boxes = np.clip(np.asarray(grid_to_boxes(grid[..., BOX], g)), 0.0, 1.0)
     probabilities = grid[..., CLASSES]

@@ -7,8 +7,11 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
+from helpers import validation
 from helpers.boxes import check_boxes, convert
 from helpers.detection.grid import decode_grid
+from helpers.detection.scenes import CHANNELS
+from helpers.errors import InputError
 
 
 class Detections(NamedTuple):
@@ -21,6 +24,26 @@ class Detections(NamedTuple):
     boxes: np.ndarray
     classes: np.ndarray
     scores: np.ndarray
+
+
+def check_detector(model: keras.Model, name: str = "model") -> keras.Model:
+    """``model`` if it is a grid detector (one ``(N, S, S, 1)`` input, one ``(N, G, G, 15)``
+    output, as :func:`helpers.detection.build_detector` makes), else :class:`InputError`."""
+    inputs = getattr(model, "input_shape", None)
+    outputs = getattr(model, "output_shape", None)
+    if not (
+        isinstance(inputs, tuple)
+        and len(inputs) == 4
+        and isinstance(outputs, tuple)
+        and len(outputs) == 4
+        and outputs[-1] == CHANNELS
+    ):
+        label = getattr(model, "name", type(model).__name__)
+        raise InputError(
+            f"{name} {label!r}: expected a grid detector with input (N, S, S, 1) and output "
+            f"(N, G, G, {CHANNELS}), got input {inputs} and output {outputs}"
+        )
+    return model
 
 
 def non_max_suppression(
@@ -42,14 +65,16 @@ def non_max_suppression(
     import tensorflow as tf
 
     boxes = check_boxes(boxes).reshape(-1, 4)
-    scores = np.asarray(scores, dtype=np.float32).reshape(-1)
+    scores = validation.check_finite(scores, "scores").reshape(-1)
+    iou_threshold = validation.check_number(iou_threshold, "iou_threshold", minimum=0, maximum=1)
+    max_detections = validation.check_int(max_detections, "max_detections", minimum=1)
     if len(scores) != len(boxes):
-        raise ValueError(f"{len(boxes)} boxes but {len(scores)} scores")
+        raise InputError(f"scores: expected one per box ({len(boxes)}), got {len(scores)}")
     if not len(boxes):
         return np.zeros(0, dtype=np.int64)
     if not class_agnostic:
         if classes is None:
-            raise ValueError("per-class NMS needs the classes")
+            raise InputError("classes: per-class NMS (class_agnostic=False) needs them, got None")
         classes = np.asarray(classes).reshape(-1)
         keep = []
         for c in np.unique(classes):
@@ -80,6 +105,7 @@ def postprocess(
     nms: bool = True,
 ) -> list[Detections]:
     """Decode a ``(N, G, G, 15)`` grid and apply the score threshold and NMS per image."""
+    score_threshold = validation.check_number(score_threshold, "score_threshold")
     decoded = decode_grid(grid)
     results = []
     for boxes, scores, classes in zip(decoded.boxes, decoded.scores, decoded.classes, strict=True):
@@ -121,12 +147,8 @@ def detect(
         A list of ``N`` :class:`Detections` ``(boxes (K, 4), classes (K,), scores (K,))``,
         best score first.
     """
-    images = np.asarray(images, dtype=np.float32)
-    expected = tuple(model.input_shape[1:])
-    if images.ndim != 4 or images.shape[1:] != expected:
-        raise ValueError(
-            f"images: expected shape (N, {', '.join(map(str, expected))}), got {images.shape}"
-        )
+    check_detector(model)
+    images = validation.check_images(images, side=model.input_shape[1])
     grid = (
         model.predict(images, batch_size=batch_size, verbose=0)
         if len(images)

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
+from helpers import validation
 from helpers.boxes import check_boxes, iou
 from helpers.detection.inference import Detections, detect
 from helpers.detection.scenes import IOU_TOLERANCE, NUM_CLASSES, unpad
+from helpers.errors import InputError
 
 
 def pairwise_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
@@ -176,12 +178,15 @@ def mean_average_precision(
         truths: per image, ``(boxes (T, 4), classes (T,))`` (see :func:`unpad`).
     """
     if len(detections) != len(truths):
-        raise ValueError(f"{len(detections)} detection lists for {len(truths)} images")
+        raise InputError(
+            f"detections: expected one list per image ({len(truths)}), got {len(detections)}"
+        )
+    iou_threshold = validation.check_number(iou_threshold, "iou_threshold", minimum=0, maximum=1)
     detections = [
         Detections(
-            check_boxes(d[0]).reshape(-1, 4),
+            check_boxes(d[0], "detection boxes").reshape(-1, 4),
             np.asarray(d[1]).reshape(-1),
-            np.asarray(d[2], dtype=np.float64).reshape(-1),
+            validation.check_finite(d[2], "detection scores").astype(np.float64).reshape(-1),
         )
         for d in detections
     ]
@@ -208,5 +213,6 @@ def evaluate_detector(
     A low score threshold (0.05) is the custom for mAP: the precision-recall curve
     should reach as far into recall as the detector can go.
     """
+    boxes, classes = validation.check_padded_labels(boxes, classes, length=len(images))
     found = detect(model, images, score_threshold, nms_iou, class_agnostic=class_agnostic)
     return mean_average_precision(found, unpad(boxes, classes), iou_threshold)

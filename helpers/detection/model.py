@@ -10,6 +10,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from helpers import validation
 from helpers.detection.grid import encode_targets, grid_to_boxes
 from helpers.detection.scenes import (
     BOX,
@@ -22,6 +23,7 @@ from helpers.detection.scenes import (
     OBJECTNESS,
     synthesize_scenes,
 )
+from helpers.errors import InputError
 from helpers.pipeline import MAP_THREADS, PREFETCH_BATCHES, fixed_plan
 from helpers.training import TrainingRun, adam
 
@@ -66,9 +68,11 @@ def build_detector(
     Input ``float32 (N, S, S, 1)`` in [0, 1]; output ``(N, G, G, 15)`` (see the module
     docstring for the channel layout).
     """
+    canvas_size = validation.check_int(canvas_size, "canvas_size", minimum=1)
+    grid_size = validation.check_int(grid_size, "grid_size", minimum=1)
     stride = canvas_size // grid_size
     if canvas_size % grid_size or stride != 2 ** len(filters):
-        raise ValueError(
+        raise InputError(
             f"canvas_size {canvas_size} / grid_size {grid_size} must equal 2 ** len(filters) "
             f"= {2 ** len(filters)}"
         )
@@ -196,9 +200,11 @@ def detection_dataset(
     """
     import tensorflow as tf
 
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    digits, labels = np.asarray(digits), np.asarray(labels)
+    batch_size = validation.check_int(batch_size, "batch_size", minimum=1)
+    seed = validation.check_int(seed, "seed", minimum=0)  # a Generator cannot seed tf.data
+    # A dry run on no canvases checks digits, labels and options here, not inside ``fit``.
+    synthesize_scenes(digits, labels, 0, canvas_size=canvas_size, **options)
+    digits, labels = validation.check_digits(digits), validation.check_labels(labels)
 
     slots = batch_size * options.get("max_digits", MAX_DIGITS)
 
@@ -260,12 +266,10 @@ def train_detector(
         model: an uncompiled detector to train (:func:`build_detector` when ``None``).
         options: synthesis options for :func:`synthesize_scenes` (``scale``, ...).
     """
-    if epochs < 1:
-        raise ValueError(f"epochs must be at least 1, got {epochs}")
-    if batch_size < 1 or images_per_epoch < batch_size:
-        raise ValueError(
-            f"need 1 <= batch_size <= images_per_epoch, got {batch_size} and {images_per_epoch}"
-        )
+    epochs = validation.check_int(epochs, "epochs", minimum=1)
+    images_per_epoch = validation.check_int(images_per_epoch, "images_per_epoch", minimum=1)
+    batch_size = validation.check_int(batch_size, "batch_size", minimum=1, maximum=images_per_epoch)
+    learning_rate = validation.check_number(learning_rate, "learning_rate", minimum=0)
     keras.utils.set_random_seed(seed)
     steps = images_per_epoch // batch_size
     dataset = detection_dataset(

@@ -8,6 +8,8 @@ from helpers.detection.grid import owner_cells
 from helpers.detection.inference import Detections
 from helpers.detection.metrics import MeanAP
 
+SUPPRESSED_COLOUR = "tab:orange"  # a removed duplicate: close to the kept red box, yet distinct
+
 
 def plot_scenes(
     images: np.ndarray,
@@ -19,14 +21,18 @@ def plot_scenes(
     title: str | None = None,
     size: float = 2.6,
     captions: list[str] | None = None,
+    suppressed: list[Detections] | None = None,
 ):
     """Canvases with true boxes (green, class on top) and detections (red, class:score).
 
+    ``images`` is ``(N, S, S, 1)`` float32; every box is normalised xyxy.
     ``grid_size`` draws the grid lines and shades the cells that own a true digit.
     ``captions`` replace the panel titles (by default: the number of digits and
-    detections).
+    detections). ``suppressed`` detections (those non-maximum suppression removed)
+    are drawn dashed in orange, without a label.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     from helpers.viz import PRED_COLOUR, TRUE_COLOUR, box_legend, draw_box, show_canvas
 
@@ -48,7 +54,7 @@ def plot_scenes(
         if detections is not None:
             caption.append(_plural(len(detections[i].scores), "detection"))
         text = f"#{i}: " + ", ".join(caption) if caption else f"#{i}"
-        ax.set_title(captions[i] if captions is not None else text, fontsize=9)
+        ax.set_title(captions[i] if captions is not None else text, fontsize=10)
         if grid_size:
             step = side / grid_size
             for k in range(1, grid_size):
@@ -73,7 +79,7 @@ def plot_scenes(
                     box[1] * side - 1,
                     str(cls),
                     color=TRUE_COLOUR,
-                    fontsize=8,
+                    fontsize=9,
                     va="bottom",
                     clip_on=True,
                 )
@@ -86,12 +92,23 @@ def plot_scenes(
                     box[3] * side + 1,
                     f"{cls}:{score:.2f}",
                     color=PRED_COLOUR,
-                    fontsize=7,
+                    fontsize=9,
                     ha="right",
                     va="top",
                     clip_on=True,
                 )
+        if suppressed is not None:
+            for box in suppressed[i].boxes:
+                draw_box(ax, box, side, SUPPRESSED_COLOUR, linewidth=1.5, linestyle="--")
     box_legend(fig, predicted=detections is not None)
+    if suppressed is not None:
+        fig.legends[-1].remove()  # one legend that also names the dashed boxes
+        handles = [
+            Line2D([], [], color=TRUE_COLOUR, label="true box"),
+            Line2D([], [], color=PRED_COLOUR, label="kept detection"),
+            Line2D([], [], color=SUPPRESSED_COLOUR, linestyle="--", label="suppressed"),
+        ]
+        fig.legend(handles=handles, loc="upper right", ncols=3, frameon=False)
     if title:
         fig.suptitle(title, x=0.01, ha="left")
     fig.tight_layout(rect=(0, 0, 1, 0.94))
@@ -103,11 +120,18 @@ def _plural(count: int, noun: str) -> str:
 
 
 def plot_pr_curves(result: MeanAP, title: str | None = None):
-    """One precision-recall panel per class: raw curve, interpolated envelope and AP."""
+    """One precision-recall panel per class: raw curve, interpolated envelope and AP.
+
+    The precision axis starts just below the lowest interpolated precision of any class,
+    so that the curves fill the panels.
+    """
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
     classes = sorted(result.curves)
+    # The interpolated curve ends at its lowest value: the precision after the last detection.
+    ends = [result.curves[c].precision[-1] for c in classes if len(result.curves[c].recall)]
+    bottom = max(0.0, np.floor(min(ends, default=0.0) * 20) / 20 - 0.05)  # a round value below
     ncols = 5
     nrows = -(-len(classes) // ncols)
     fig, axes = plt.subplots(
@@ -127,20 +151,20 @@ def plot_pr_curves(result: MeanAP, title: str | None = None):
             e = np.concatenate([envelope[:1], envelope])
             ax.plot(recall, precision, color="tab:gray", linewidth=0.8)
             ax.step(r, e, where="pre", color="tab:blue")
-            ax.fill_between(r, e, step="pre", color="tab:blue", alpha=0.15)
+            ax.fill_between(r, e, bottom, step="pre", color="tab:blue", alpha=0.15)
         ax.set_title(f"digit {cls}: AP {curve.ap:.3f}", fontsize=10)
         ax.set_xlim(0, 1.02)
-        ax.set_ylim(0, 1.05)
+        ax.set_ylim(bottom, 1.01)
         ax.grid(alpha=0.3)
     for ax in axes[-1]:
         ax.set_xlabel("recall")
     for ax in axes[:, 0]:
-        ax.set_ylabel("precision")
+        ax.set_ylabel("precision" if bottom == 0 else f"precision (from {bottom:g})")
     for ax in axes.flat[len(classes) :]:
         ax.axis("off")
     handles = [
         Line2D([], [], color="tab:gray", linewidth=0.8, label="precision after each detection"),
-        Line2D([], [], color="tab:blue", label="interpolated (area = AP)"),
+        Line2D([], [], color="tab:blue", label="interpolated (AP = its area down to 0)"),
     ]
     fig.legend(handles=handles, loc="lower center", ncols=2, frameon=False, fontsize=9)
     fig.suptitle(title or f"Precision-recall at IoU {result.iou_threshold:g}: mAP {result.map:.3f}")

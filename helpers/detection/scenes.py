@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from helpers import validation
 from helpers.boxes import iou
 from helpers.canvas import DIGIT_SIZE, as_rng, draw_placements, render_in_chunks
 from helpers.synthesis import ink_extents
@@ -53,7 +54,8 @@ def synthesize_scenes(
     with the defaults). Overlapping ink is combined with a pixel-wise maximum.
 
     Args:
-        digits: ``(M, 28, 28)`` uint8 (0..255) or float (0..1) digits; labels ``(M,)``.
+        digits: ``(M, 28, 28)`` uint8 (0..255) or float (0..1) digits, M >= 1 (checked
+            by :func:`helpers.validation.check_digits`); labels ``(M,)`` classes 0..9.
         n_images: number of canvases.
         seed: an int seed or a ``numpy.random.Generator``.
         canvas_size: side of the square canvas in pixels.
@@ -68,19 +70,19 @@ def synthesize_scenes(
         ``classes (N, max_digits) int64`` with ``-1`` in empty slots. Filled slots come
         first.
     """
-    digits = np.asarray(digits)
-    labels = np.asarray(labels)
-    if digits.ndim != 3 or digits.shape[1:] != (DIGIT_SIZE, DIGIT_SIZE) or not len(digits):
-        raise ValueError(f"digits: expected shape (M, 28, 28) with M >= 1, got {digits.shape}")
-    if labels.shape != (len(digits),):
-        raise ValueError(f"labels: expected shape ({len(digits)},), got {labels.shape}")
-    if n_images < 0:
-        raise ValueError(f"n_images must be >= 0, got {n_images}")
-    if not 1 <= min_digits <= max_digits:
-        raise ValueError(f"expected 1 <= min_digits <= max_digits, got {min_digits}, {max_digits}")
-    low, high = (DIGIT_SIZE, DIGIT_SIZE) if scale is None else scale
-    if not 1 <= low <= high <= canvas_size:
-        raise ValueError(f"scale: expected 1 <= min <= max <= {canvas_size}, got {scale}")
+    digits = validation.check_digits(digits, allow_empty=False)
+    labels = validation.check_labels(labels, len(digits))
+    n_images = validation.check_int(n_images, "n_images", minimum=0)
+    # Smaller canvases are fine for digits scaled down to fit them.
+    canvas_size = validation.check_int(
+        canvas_size, "canvas_size", minimum=DIGIT_SIZE if scale is None else 1
+    )
+    min_digits = validation.check_int(min_digits, "min_digits", minimum=1)
+    max_digits = validation.check_int(max_digits, "max_digits", minimum=min_digits)
+    max_overlap = validation.check_number(max_overlap, "max_overlap", minimum=0, maximum=1)
+    max_tries = validation.check_int(max_tries, "max_tries", minimum=1)
+    seed = validation.check_seed(seed)
+    low, high = validation.check_scale(scale, canvas_size) or (DIGIT_SIZE, DIGIT_SIZE)
     rng = as_rng(seed)
     n = n_images
     counts = rng.integers(min_digits, max_digits + 1, n)
@@ -135,7 +137,7 @@ def synthesize_scenes(
 
 def unpad(boxes: np.ndarray, classes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """Padded labels to a list of ``(boxes (K, 4), classes (K,))``, one pair per image."""
-    boxes, classes = np.asarray(boxes), np.asarray(classes)
+    boxes, classes = validation.check_padded_labels(boxes, classes)
     return [(b[c >= 0].astype(np.float32), c[c >= 0]) for b, c in zip(boxes, classes, strict=True)]
 
 
