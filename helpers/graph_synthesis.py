@@ -45,7 +45,7 @@ def check_options(options: dict[str, Any], canvas_size: int) -> None:
 
 
 def draw_placements(
-    seed: tf.Tensor, n: tf.Tensor, canvas_size: int, scale: tuple[float, float] | None = None
+    seed: tf.Tensor, n: int | tf.Tensor, canvas_size: int, scale: tuple[float, float] | None = None
 ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
     """``size, x, y``, each ``(n,) float64`` pixels, drawn from a stateless ``(2,)`` seed.
 
@@ -132,6 +132,7 @@ def place_digits(
     if box == "tight":
         local = ink_extents(digits)
     else:
-        local = tf.tile(tf.constant([[0, 0, DIGIT_SIZE, DIGIT_SIZE]], tf.float64), [tf.size(x), 1])
+        # Broadcast against x, so that a static batch size stays static.
+        local = x[:, None] * 0 + tf.constant([[0, 0, DIGIT_SIZE, DIGIT_SIZE]], tf.float64)
     pixel_boxes = local * (size / DIGIT_SIZE)[:, None] + tf.stack([x, y, x, y], axis=1)
     return images, tf.cast(pixel_boxes / canvas_size, tf.float32)

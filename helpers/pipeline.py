@@ -111,7 +111,7 @@ def training_dataset(
     def synthesise_batch(step, batch_digits, batch_labels):
         size, x, y = graph_synthesis.draw_placements(
             tf.stack([tf.constant(seed, tf.int64), step]),
-            tf.shape(batch_digits)[0],
+            batch_size,  # static, so that the dataset's element_spec says (batch_size, ...)
             canvas_size,
             scale,
         )
