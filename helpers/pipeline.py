@@ -83,7 +83,7 @@ def training_dataset(
         epochs: end the stream after this many passes over the digits; ``None`` for an
             endless stream. A stream that ends with training leaves no batch in
             flight when ``model.fit`` returns.
-        options: synthesis options: only ``scale`` (see :mod:`helpers.graph_synthesis`).
+        options: synthesis options (``scale``, ``noise``, ``clutter``).
 
     Returns:
         ``(dataset, steps_per_epoch)``; the dataset yields ``(images, targets)`` with
@@ -91,9 +91,12 @@ def training_dataset(
         ``steps_per_epoch`` to ``model.fit``: every epoch draws new offsets, so the
         stream does not restart at each epoch.
 
+    With ``noise`` or ``clutter``, which only the NumPy version has, batches are made by
+    :func:`helpers.synthesis.synthesize` in a ``tf.numpy_function`` callback instead
+    (batch ``k`` from ``numpy.random.default_rng([seed, k])``).
+
     Raises:
-        InputError: for ``noise`` or ``clutter``, which the graph version does not have,
-            or a ``scale`` that does not fit the canvas.
+        InputError: for a bad option (a ``scale`` that does not fit the canvas...).
     """
     # Checked here, not inside the map: an error raised there reaches the user wrapped
     # in a long TensorFlow traceback, and only once ``fit`` has started.
@@ -105,10 +108,24 @@ def training_dataset(
     batch_size = validation.check_int(batch_size, "batch_size", minimum=1, maximum=len(digits))
     if epochs is not None:
         epochs = validation.check_int(epochs, "epochs", minimum=1)
-    graph_synthesis.check_options(options, canvas_size)
+    in_graph = not (options.get("noise") or options.get("clutter"))
+    if in_graph:
+        graph_synthesis.check_options({"scale": options.get("scale")}, canvas_size)
     scale = options.get("scale")
 
+    def numpy_batch(step: np.ndarray, batch_digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng([seed, int(step)])
+        return synthesize(batch_digits, seed=rng, canvas_size=canvas_size, box=box, **options)
+
     def synthesise_batch(step, batch_digits, batch_labels):
+        if not in_graph:  # noise and clutter exist in NumPy only: a Python callback
+            images, boxes = tf.numpy_function(
+                numpy_batch, [step, batch_digits], [tf.float32, tf.float32], stateful=False
+            )
+            images = tf.ensure_shape(images, [batch_size, canvas_size, canvas_size, 1])
+            boxes = tf.ensure_shape(boxes, [batch_size, 4])
+            one_hot = tf.one_hot(tf.cast(batch_labels, tf.int32), NUM_CLASSES)
+            return images, {"classification": one_hot, "bounding_box": boxes}
         size, x, y = graph_synthesis.draw_placements(
             tf.stack([tf.constant(seed, tf.int64), step]),
             batch_size,  # static, so that the dataset's element_spec says (batch_size, ...)
