@@ -150,6 +150,7 @@ def main() -> None:
 
     (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
     where = machine()
+    load_at_start = os.getloadavg()[0]  # the machine may be shared: say how busy it was
     print(f"Machine: {where}")
     print(
         f"Data: {args.data}, {len(x_train)} train / {len(x_test)} test digits, {args.epochs} epochs"
@@ -177,6 +178,7 @@ def main() -> None:
         "data": args.data,
         "epochs": args.epochs,
         "box": args.box,
+        "load_average_1min": {"start": load_at_start, "end": os.getloadavg()[0]},
         "pipelines": pipes,
         "rows": rows,
     }

@@ -23,6 +23,7 @@ import helpers  # noqa: F401
 import argparse
 import dataclasses
 import json
+import os
 
 from benchmarks.compare_recipes import RESULTS, machine, warm_up
 from helpers.data import load_mnist
@@ -50,7 +51,12 @@ def main() -> None:
             dataclasses.replace(IMPROVED, **change), x_train, y_train, epochs=args.epochs, verbose=0
         )
         rows.append(
-            {"lever": name, "images_per_second": run.images_per_second, "fit_seconds": run.seconds}
+            {
+                "lever": name,
+                "images_per_second": run.images_per_second,
+                "fit_seconds": run.seconds,
+                "load_average_1min": os.getloadavg()[0],  # the machine may be shared
+            }
         )
         ratio = run.images_per_second / rows[0]["images_per_second"]
         print(f"{name:24} {run.images_per_second:8.0f} img/s  {ratio:5.2f}x", flush=True)

@@ -19,8 +19,6 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import keras
-import matplotlib as mpl
 import numpy as np
 
 from helpers.data import load_mnist
@@ -47,6 +45,10 @@ def pick(default: T, quick: T) -> T:
 
 def setup(seed: int = SEED) -> None:
     """Seed Python, NumPy and Keras, set figure defaults, and say which mode runs."""
+    # Imported here: ``python -m helpers fork`` reads REPOSITORY and must not start TensorFlow.
+    import keras
+    import matplotlib as mpl
+
     keras.utils.set_random_seed(seed)
     mpl.rcParams.update({"figure.dpi": 90, "savefig.dpi": 90, "axes.titlesize": 11})
     mode = "QUICK mode (tests): small data, few epochs" if quick_mode() else "default mode"

@@ -87,11 +87,11 @@ def build_baseline_model(input_shape: tuple[int, int, int] = INPUT_SHAPE) -> ker
     """
     inputs = keras.Input(shape=input_shape, name="image")
     x = inputs
-    for filters in (16, 32, 64):
-        x = layers.Conv2D(filters, 3, activation="relu")(x)
-        x = layers.AveragePooling2D(2)(x)
-    x = layers.Flatten()(x)
-    x = layers.Dense(128, activation="relu")(x)
+    for stage, filters in enumerate((16, 32, 64), start=1):
+        x = layers.Conv2D(filters, 3, activation="relu", name=f"stage{stage}_conv")(x)
+        x = layers.AveragePooling2D(2, name=f"stage{stage}_pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(128, activation="relu", name="shared_dense")(x)
     return keras.Model(inputs, _heads(x, x, box_decoder=False), name="baseline")
 
 
@@ -102,6 +102,8 @@ def build_model(
     max_pooling: bool = True,
     box_decoder: bool = True,
     split_heads: bool = True,
+    strided_stem: bool = False,
+    channels: tuple[int, int, int] = (16, 32, 64),
 ) -> keras.Model:
     """The improved default network (uncompiled).
 
@@ -109,21 +111,32 @@ def build_model(
     two tasks part ways: the class branch pools the feature maps globally (a digit is
     the same digit wherever it sits), while the box branch flattens them (where the
     ink is, is the whole question). The box head decodes an ordered box inside the
-    canvas (:class:`BoxDecoder`). The keyword switches exist for the ablation study;
-    the defaults are the recipe.
+    canvas (:class:`BoxDecoder`). The keyword switches exist for the ablation study
+    and the speed benchmarks (``strided_stem``: a stride-2 first convolution; ``channels``:
+    filters per stage); the defaults are the recipe.
     """
     inputs = keras.Input(shape=input_shape, name="image")
     pool = layers.MaxPooling2D if max_pooling else layers.AveragePooling2D
     x = inputs
-    for filters in (16, 32, 64):
-        x = layers.Conv2D(filters, 3, use_bias=not batch_norm)(x)
+    for stage, filters in enumerate(channels, start=1):
+        # A stride-2 first convolution makes the later stages work on a quarter of the
+        # area: 3.5x the training speed, but less accuracy in 10 epochs (see the README).
+        strides = 2 if stage == 1 and strided_stem else 1
+        x = layers.Conv2D(
+            filters, 3, strides=strides, use_bias=not batch_norm, name=f"stage{stage}_conv"
+        )(x)
         if batch_norm:
-            x = layers.BatchNormalization()(x)
-        x = layers.Activation("relu")(x)
-        x = pool(2)(x)
+            x = layers.BatchNormalization(name=f"stage{stage}_norm")(x)
+        x = layers.Activation("relu", name=f"stage{stage}_relu")(x)
+        x = pool(2, name=f"stage{stage}_pool")(x)
     if not split_heads:
-        shared = layers.Dense(128, activation="relu")(layers.Flatten()(x))
+        flat = layers.Flatten(name="flatten")(x)
+        shared = layers.Dense(128, activation="relu", name="shared_dense")(flat)
         return keras.Model(inputs, _heads(shared, shared, box_decoder), name="improved")
-    what = layers.Dense(128, activation="relu", name="class_dense")(layers.GlobalMaxPooling2D()(x))
-    where = layers.Dense(128, activation="relu", name="box_dense")(layers.Flatten()(x))
+    what = layers.Dense(128, activation="relu", name="class_dense")(
+        layers.GlobalMaxPooling2D(name="class_pool")(x)
+    )
+    where = layers.Dense(128, activation="relu", name="box_dense")(
+        layers.Flatten(name="box_flatten")(x)
+    )
     return keras.Model(inputs, _heads(what, where, box_decoder), name="improved")

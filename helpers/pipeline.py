@@ -1,27 +1,30 @@
 """``tf.data`` input pipelines: fresh offsets every epoch, whole batches at a time.
 
 The training pipeline shuffles the 28x28 digits, batches them, and only then pastes
-the batch onto canvases with :func:`helpers.synthesis.synthesize`: one vectorised call
-per batch instead of one small graph op per image, and new random offsets every time
-a digit comes round again (free augmentation). Batch ``k`` of the stream is drawn from
-``numpy.random.default_rng([seed, k])``, so the data are reproducible however many
+the whole batch onto canvases with :mod:`helpers.graph_synthesis` (TensorFlow ops, the
+same canvases as :mod:`helpers.synthesis` for the same offsets): one batched step per
+batch instead of one small op per image, and new random offsets every time a digit
+comes round again (free augmentation). Batch ``k`` of the stream draws its offsets
+from the stateless seed ``(seed, k)``, so the data are reproducible however many
 threads the map runs on. The test set, by contrast, is synthesised once with a fixed
 seed (:func:`make_test_set`), so every model is scored on the same canvases.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from helpers import validation
+from helpers import graph_synthesis, validation
 from helpers.synthesis import CANVAS_SIZE, check_synthesis_options, synthesize
 
 NUM_CLASSES = 10
 TEST_SEED = 1234
+#: Batches synthesised at once, and batches kept ready ahead of the training step.
+MAP_THREADS = 2
+PREFETCH_BATCHES = 2
 
 
 def targets(labels: np.ndarray, boxes: np.ndarray) -> dict[str, np.ndarray]:
@@ -79,8 +82,7 @@ def training_dataset(
         seed: seeds both the shuffle and the offsets.
         epochs: end the stream after this many passes over the digits; ``None`` for an
             endless stream. A stream that ends with training leaves no batch in
-            flight when ``model.fit`` returns; with an endless one, ``fit`` was seen to
-            stall for up to 20 s on a 2-core CPU while the pipeline was torn down.
+            flight when ``model.fit`` returns.
         options: synthesis options (``scale``, ``noise``, ``clutter``).
 
     Returns:
@@ -88,6 +90,13 @@ def training_dataset(
         ``images (B, S, S, 1) float32`` and targets as in :func:`targets`. Pass
         ``steps_per_epoch`` to ``model.fit``: every epoch draws new offsets, so the
         stream does not restart at each epoch.
+
+    With ``noise`` or ``clutter``, which only the NumPy version has, batches are made by
+    :func:`helpers.synthesis.synthesize` in a ``tf.numpy_function`` callback instead
+    (batch ``k`` from ``numpy.random.default_rng([seed, k])``).
+
+    Raises:
+        InputError: for a bad option (a ``scale`` that does not fit the canvas...).
     """
     # Checked here, not inside the map: an error raised there reaches the user wrapped
     # in a long TensorFlow traceback, and only once ``fit`` has started.
@@ -99,14 +108,33 @@ def training_dataset(
     batch_size = validation.check_int(batch_size, "batch_size", minimum=1, maximum=len(digits))
     if epochs is not None:
         epochs = validation.check_int(epochs, "epochs", minimum=1)
-    paste = _batch_synthesizer(seed, canvas_size=canvas_size, box=box, **options)
+    in_graph = not (options.get("noise") or options.get("clutter"))
+    if in_graph:
+        graph_synthesis.check_options({"scale": options.get("scale")}, canvas_size)
+    scale = options.get("scale")
+
+    def numpy_batch(step: np.ndarray, batch_digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng([seed, int(step)])
+        return synthesize(batch_digits, seed=rng, canvas_size=canvas_size, box=box, **options)
 
     def synthesise_batch(step, batch_digits, batch_labels):
-        images, boxes = tf.numpy_function(
-            paste, [step, batch_digits], [tf.float32, tf.float32], stateful=False
+        if not in_graph:  # noise and clutter exist in NumPy only: a Python callback
+            images, boxes = tf.numpy_function(
+                numpy_batch, [step, batch_digits], [tf.float32, tf.float32], stateful=False
+            )
+            images = tf.ensure_shape(images, [batch_size, canvas_size, canvas_size, 1])
+            boxes = tf.ensure_shape(boxes, [batch_size, 4])
+            one_hot = tf.one_hot(tf.cast(batch_labels, tf.int32), NUM_CLASSES)
+            return images, {"classification": one_hot, "bounding_box": boxes}
+        size, x, y = graph_synthesis.draw_placements(
+            tf.stack([tf.constant(seed, tf.int64), step]),
+            batch_size,  # static, so that the dataset's element_spec says (batch_size, ...)
+            canvas_size,
+            scale,
         )
-        images = tf.ensure_shape(images, [None, canvas_size, canvas_size, 1])
-        boxes = tf.ensure_shape(boxes, [None, 4])
+        images, boxes = graph_synthesis.place_digits(
+            batch_digits, x, y, size, canvas_size=canvas_size, box=box
+        )
         one_hot = tf.one_hot(tf.cast(batch_labels, tf.int32), NUM_CLASSES)
         return images, {"classification": one_hot, "bounding_box": boxes}
 
@@ -122,15 +150,22 @@ def training_dataset(
         dataset = dataset.take(steps * epochs)  # before the map: nothing left in flight
     dataset = dataset.map(
         lambda step, batch: synthesise_batch(step, *batch),
-        num_parallel_calls=tf.data.AUTOTUNE,
+        num_parallel_calls=MAP_THREADS,
         deterministic=True,
-    ).prefetch(tf.data.AUTOTUNE)
-    return dataset, steps
+    ).prefetch(PREFETCH_BATCHES)
+    return dataset.with_options(fixed_plan()), steps
 
 
-def _batch_synthesizer(seed: int, **options: Any) -> Callable:
-    def paste(step: np.ndarray, batch_digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rng = np.random.default_rng([seed, int(step)])
-        return synthesize(batch_digits, seed=rng, **options)
+def fixed_plan() -> tf.data.Options:
+    """``tf.data.Options`` that switch autotuning off; set the threads and buffers by hand.
 
-    return paste
+    The autotuner runs a background thread that wakes up to re-plan the pipeline, at
+    intervals that double as training goes on. When ``fit`` drops the iterator, its
+    destructor waits for that thread: on a busy 2-core CPU, seconds after the last epoch
+    (``benchmarks/fit_pause.py``). A fixed plan (:data:`MAP_THREADS`,
+    :data:`PREFETCH_BATCHES`) needs no such thread, and synthesis is far faster than
+    training on a CPU anyway (``benchmarks/compare_recipes.py``).
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return options

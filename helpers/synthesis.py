@@ -12,11 +12,11 @@ Two kinds of box:
 ``"tight"``
     the extent of the digit's ink, a few pixels narrower (an upright "1" is ~4 px wide).
 
-A plain paste is one fancy-indexing assignment for the whole batch (:func:`paste`).
-A resized digit is written as two small matrix products, ``canvas = R @ digit @ C.T``,
-where ``R`` (canvas x 28) places and resamples the digit's rows and ``C`` its columns
-with area-overlap weights (a box filter) (:func:`render`). Neither has a Python loop
-per image.
+The pixels get there through :mod:`helpers.canvas` (a fancy-indexing paste, or two
+small matrix products for a resized digit), which the multi-digit scenes share.
+:func:`place_digits` is the deterministic half: given the offsets, it makes the
+canvases and boxes; :func:`synthesize` draws the offsets and calls it.
+:mod:`helpers.graph_synthesis` does the same inside a TensorFlow graph.
 """
 
 from __future__ import annotations
@@ -24,18 +24,11 @@ from __future__ import annotations
 import numpy as np
 
 from helpers import validation
+from helpers.canvas import DIGIT_SIZE, as_rng, draw_placements, paste, render_in_chunks, to_unit
 from helpers.errors import InputError
 
 CANVAS_SIZE = 75
-DIGIT_SIZE = 28
 BOX_KINDS = ("frame", "tight")
-#: Images are synthesised in chunks of this many, to bound memory on full MNIST.
-CHUNK = 2048
-
-
-def as_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    """A ``numpy.random.Generator`` from a seed, or the generator itself."""
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def ink_extents(digits: np.ndarray, threshold: float = 0) -> np.ndarray:
@@ -62,61 +55,6 @@ def ink_extents(digits: np.ndarray, threshold: float = 0) -> np.ndarray:
     ymin = np.where(has_ink, rows.argmax(axis=1), 0)
     ymax = np.where(has_ink, height - rows[:, ::-1].argmax(axis=1), height)
     return np.stack([xmin, ymin, xmax, ymax], axis=1).astype(np.float32).reshape(n, 4)
-
-
-def placement_matrices(
-    start: np.ndarray, size: np.ndarray, canvas_size: int, source_size: int
-) -> np.ndarray:
-    """Matrices that resample ``source_size`` pixels onto ``[start, start + size)``.
-
-    Args:
-        start: ``(N,)`` first canvas pixel covered (float allowed), in pixels.
-        size: ``(N,)`` length covered on the canvas, in pixels (> 0).
-        canvas_size: canvas side, in pixels.
-        source_size: side of the pasted image, in pixels.
-
-    Returns:
-        ``(N, canvas_size, source_size) float32``: entry ``[n, t, k]`` is the share of
-        canvas pixel ``t`` covered by source pixel ``k`` (area weights; exactly 0/1
-        when ``size == source_size`` and ``start`` is a whole number).
-    """
-    start = np.asarray(start, dtype=np.float64)[:, None, None]
-    scale = source_size / np.asarray(size, dtype=np.float64)[:, None, None]
-    target = np.arange(canvas_size, dtype=np.float64)[None, :, None]
-    source = np.arange(source_size, dtype=np.float64)[None, None, :]
-    lo = (target - start) * scale  # canvas pixel t, seen in source coordinates
-    overlap = np.minimum(lo + scale, source + 1) - np.maximum(lo, source)
-    return (np.clip(overlap, 0, None) / scale).astype(np.float32)
-
-
-def paste(patches: np.ndarray, x: np.ndarray, y: np.ndarray, canvas_size: int) -> np.ndarray:
-    """Paste ``(N, S, S)`` float patches unscaled at whole-pixel offsets, all at once.
-
-    Fancy indexing writes every patch into its own canvas in one assignment: canvas
-    ``n`` gets rows ``y[n] .. y[n] + S`` and columns ``x[n] .. x[n] + S``.
-
-    Returns ``(N, canvas_size, canvas_size, 1) float32``.
-    """
-    n, side = len(patches), patches.shape[-1]
-    images = np.zeros((n, canvas_size, canvas_size, 1), dtype=np.float32)
-    offsets = np.arange(side)
-    rows = (y[:, None] + offsets)[:, :, None]  # (N, S, 1)
-    cols = (x[:, None] + offsets)[:, None, :]  # (N, 1, S)
-    images[np.arange(n)[:, None, None], rows, cols, 0] = patches
-    return images
-
-
-def render(
-    patches: np.ndarray, x: np.ndarray, y: np.ndarray, size: np.ndarray, canvas_size: int
-) -> np.ndarray:
-    """Paste ``(N, S, S)`` float patches at pixel ``(x, y)`` with side ``size`` each.
-
-    Returns ``(N, canvas_size, canvas_size) float32``; pixels outside the patch are 0.
-    """
-    source_size = patches.shape[-1]
-    rows = placement_matrices(y, size, canvas_size, source_size)
-    cols = placement_matrices(x, size, canvas_size, source_size)
-    return rows @ patches.astype(np.float32) @ cols.transpose(0, 2, 1)
 
 
 def synthesize(
@@ -163,27 +101,48 @@ def synthesize(
         clutter=clutter,
     )
     digits, seed, canvas_size, box = (checked[k] for k in ("digits", "seed", "canvas_size", "box"))
-    low, high = (DIGIT_SIZE, DIGIT_SIZE) if scale is None else scale
     rng = as_rng(seed)
-    n = len(digits)
-    # Random draws come first and all at once, so the result does not depend on CHUNK.
-    size = rng.uniform(low, high, n) if scale is not None else np.full(n, float(DIGIT_SIZE))
-    # Whole-pixel offsets from 0 to the last position where the digit still fits.
-    positions = np.floor(canvas_size - size) + 1
-    x = np.floor(rng.uniform(0, 1, n) * positions)
-    y = np.floor(rng.uniform(0, 1, n) * positions)
-    if scale is None:
-        images = paste(_to_unit(digits), x.astype(np.int64), y.astype(np.int64), canvas_size)
-    else:
-        images = np.empty((n, canvas_size, canvas_size, 1), dtype=np.float32)
-        for lo in range(0, n, CHUNK):
-            part = slice(lo, lo + CHUNK)
-            patches = _to_unit(digits[part])
-            images[part, ..., 0] = render(patches, x[part], y[part], size[part], canvas_size)
+    # Random draws come first and all at once, so the result does not depend on chunking.
+    size, x, y = draw_placements(rng, len(digits), canvas_size, scale)
+    images, boxes = place_digits(
+        digits, x, y, None if scale is None else size, canvas_size=canvas_size, box=box
+    )
     if clutter:
         images[..., 0] = np.maximum(images[..., 0], _clutter(digits, clutter, rng, canvas_size))
     if noise:
         images = np.clip(images + rng.normal(0, noise, images.shape), 0, 1).astype(np.float32)
+    return images, boxes
+
+
+def place_digits(
+    digits: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    size: np.ndarray | None = None,
+    *,
+    canvas_size: int = CANVAS_SIZE,
+    box: str = "frame",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Canvases and boxes for digits at given places: the deterministic half of synthesis.
+
+    Args:
+        digits: ``(N, 28, 28) uint8`` (0..255) or float (0..1) digits.
+        x, y: ``(N,)`` top-left corners in whole pixels (as :func:`helpers.canvas.draw_placements`
+            draws them).
+        size: ``(N,)`` side of each digit on the canvas in pixels; ``None`` pastes at 28.
+        canvas_size: side of the square canvas in pixels.
+        box: ``"frame"`` or ``"tight"``.
+
+    Returns:
+        ``images (N, canvas_size, canvas_size, 1) float32`` in [0, 1] and
+        ``boxes (N, 4) float32`` normalised ``(xmin, ymin, xmax, ymax)``.
+    """
+    n = len(digits)
+    if size is None:
+        images = paste(to_unit(digits), x.astype(np.int64), y.astype(np.int64), canvas_size)
+        size = np.full(n, float(DIGIT_SIZE))
+    else:
+        images = render_in_chunks(digits, x, y, size, canvas_size)[..., None]
     local = (
         ink_extents(digits)
         if box == "tight"
@@ -228,13 +187,6 @@ def check_synthesis_options(
     }
 
 
-def _to_unit(digits: np.ndarray) -> np.ndarray:
-    """uint8 0..255 to float32 0..1; floats are taken to be in [0, 1] already."""
-    if digits.dtype == np.uint8:
-        return digits.astype(np.float32) / 255.0
-    return digits.astype(np.float32)
-
-
 def _clutter(
     digits: np.ndarray, count: int, rng: np.random.Generator, canvas_size: int, piece: int = 8
 ) -> np.ndarray:
@@ -250,9 +202,6 @@ def _clutter(
         pieces = digits[source[:, None, None], top + offsets[None, :, None], left + offsets]
         x = rng.integers(0, canvas_size - piece + 1, n)
         y = rng.integers(0, canvas_size - piece + 1, n)
-        for lo in range(0, n, CHUNK):
-            part = slice(lo, lo + CHUNK)
-            side = np.full(len(x[part]), float(piece))
-            layer = render(_to_unit(pieces[part]), x[part], y[part], side, canvas_size)
-            np.maximum(out[part], layer, out=out[part])
+        layer = render_in_chunks(pieces, x, y, np.full(n, float(piece)), canvas_size)
+        np.maximum(out, layer, out=out)
     return out

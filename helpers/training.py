@@ -40,6 +40,8 @@ class Recipe:
     box_decoder: bool = False
     split_heads: bool = False
     baseline_network: bool = True
+    strided_stem: bool = False
+    channels: tuple[int, int, int] = (16, 32, 64)
     steps_per_execution: int = 1
     jit_compile: bool = False
 
@@ -52,6 +54,8 @@ class Recipe:
             max_pooling=self.max_pooling,
             box_decoder=self.box_decoder,
             split_heads=self.split_heads,
+            strided_stem=self.strided_stem,
+            channels=self.channels,
         )
 
 
@@ -172,6 +176,7 @@ def train(
     box: str = "frame",
     validation: tuple[np.ndarray, dict] | None = None,
     verbose: int | str = "auto",
+    callbacks: list[keras.callbacks.Callback] | None = None,
     **synthesis_options,
 ) -> TrainingRun:
     """Build, compile and train a recipe on freshly synthesised canvases.
@@ -187,6 +192,7 @@ def train(
         validation: optional ``(images, targets)`` scored after every epoch.
         verbose: Keras' ``verbose``; ``"auto"`` shows the live bar in a terminal or a
             notebook and one line per epoch elsewhere (see :mod:`helpers.progress`).
+        callbacks: Keras callbacks for ``fit`` (for example to score or time each epoch).
         synthesis_options: ``scale``, ``noise``, ``clutter`` for harder canvases.
 
     Raises:
@@ -214,7 +220,7 @@ def train(
     )
     with strategy.scope():
         model = compile_model(recipe.build(), recipe, steps, epochs)
-    verbose, callbacks = fit_progress(verbose)
+    verbose, progress = fit_progress(verbose)
     start = time.perf_counter()
     history = model.fit(
         dataset,
@@ -223,7 +229,7 @@ def train(
         validation_data=validation,
         shuffle=False,  # the dataset shuffles the digits itself, with its own seed
         verbose=verbose,
-        callbacks=callbacks,
+        callbacks=[*progress, *(callbacks or [])],
     )
     seconds = time.perf_counter() - start
     return TrainingRun(model, history, seconds, images_seen=steps * global_batch * epochs)

@@ -1,5 +1,7 @@
-"""Run the command line as a user would: ``python -m helpers ...`` in a subprocess, offline."""
+"""Run the command line as a user would (``python -m helpers`` in a subprocess), or in process."""
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -21,3 +23,16 @@ def cli(
         cwd=cwd or ROOT,
         timeout=600,
     )
+
+
+def cli_in_process(*args: str) -> subprocess.CompletedProcess:
+    """``helpers.cli.main`` in this process, for tests of argument errors (no TensorFlow start-up).
+
+    Returns what :func:`cli` returns: exit code, stdout and stderr as text.
+    """
+    from helpers.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())

@@ -8,7 +8,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from clitools import ROOT, cli
+from clitools import ROOT, cli, cli_in_process
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +39,13 @@ def test_train_one_epoch_saves_a_model_and_prints_one_json_line(trained):
     assert 0 <= metrics["accuracy"] <= 1 and 0 <= metrics["mean_iou"] <= 1
 
 
-def test_saved_model_meets_the_contract_in_a_separate_script(trained, tmp_path):
+@pytest.mark.parametrize("imports", ["numpy as np, keras, helpers", "helpers, numpy as np, keras"])
+def test_saved_model_meets_the_contract_in_a_separate_script(trained, tmp_path, imports):
     _, out = trained
     script = tmp_path / "check.py"
     script.write_text(
         textwrap.dedent(f"""
-        import numpy as np, keras, helpers
+        import {imports}
         model = keras.saving.load_model({str(out)!r}, compile=False)
         out = model.predict(np.zeros((2, 75, 75, 1), np.float32), verbose=0)
         assert sorted(out) == ["bounding_box", "classification"], sorted(out)
@@ -80,17 +81,50 @@ def test_evaluate_reports_the_same_metrics_as_train(trained, small_npz):
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_no_traceback(args, message):
-    result = cli(*args)
+    result = cli_in_process(*args)
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args", [["--help"], ["student", "missing", "--out", "out"], ["fork", "not a repository"]]
+)
+def test_help_student_and_fork_start_without_tensorflow(args):
+    script = (
+        "import runpy, sys\n"
+        f"sys.argv = ['helpers', *{args!r}]\n"
+        "try:\n    runpy.run_module('helpers', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print('heavy:', sorted({'tensorflow', 'keras'} & set(sys.modules)))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT
+    )
+    assert result.stdout.strip().splitlines()[-1] == "heavy: []", result.stderr
+
+
+def test_a_second_run_of_the_package_init_leaves_one_import_hook():
+    # A failed ``import helpers`` is retried by running __init__ again: its import hooks
+    # must not pile up and call each other.
+    script = (
+        "import sys\nimport helpers\nsys.modules.pop('helpers')\nimport helpers\n"
+        "from helpers import training\n"
+        "print(sum(getattr(f, 'is_helpers_import_hook', False) for f in sys.meta_path))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT
+    )
+    assert result.stdout.strip().splitlines()[-1] == "1", result.stderr
+
+
 def test_malformed_model_file_exits_2(tmp_path):
     bad = tmp_path / "bad.keras"
     bad.write_text("not a model")
-    result = cli("evaluate", "--model", str(bad), "--data", "sample")
+    result = cli_in_process("evaluate", "--model", str(bad), "--data", "sample")
     assert result.returncode == 2 and "could not load" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -131,7 +165,7 @@ def test_student_command_stubs_solutions_and_keeps_checks(tmp_path):
 
 
 def test_student_command_with_missing_folder_exits_2(tmp_path):
-    result = cli("student", str(tmp_path / "none"), "--out", str(tmp_path / "out"))
+    result = cli_in_process("student", str(tmp_path / "none"), "--out", str(tmp_path / "out"))
     assert result.returncode == 2 and "no such notebook or folder" in result.stderr
 
 

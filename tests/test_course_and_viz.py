@@ -135,7 +135,7 @@ def test_network_diagram_reads_the_wiring_from_the_model():
 
     model = models.build_baseline_model()
     wiring = viz.layer_wiring(model)
-    assert wiring["classification"] == ["dense"] and wiring["bounding_box"] == ["dense"]
+    assert wiring["classification"] == ["shared_dense"] == wiring["bounding_box"]
     fig = viz.draw_network(model)
     names = {text.get_text() for text in fig.axes[0].texts}
     assert set(wiring) <= names, "one box per layer, named"

@@ -582,3 +582,13 @@ def test_pr_curves_zoom_to_where_the_curves_are():
     bottom = fig.axes[0].get_ylim()[0]
     assert 0 < bottom < 0.8, "lowest precision 0.8: the axis starts a little below it"
     assert fig.axes[0].get_ylabel() == f"precision (from {bottom:g})"
+
+
+def test_resized_digit_frames_never_run_past_the_canvas_edge():
+    # Fully inked digits: the tight box is the whole frame, so it shows where the frame went.
+    squares = np.full((50, 28, 28), 255, np.uint8)
+    _, boxes, classes = synthesize_scenes(
+        squares, np.zeros(50, np.int64), 400, seed=0, canvas_size=100, scale=(16, 40),
+        max_overlap=1.0,
+    )  # fmt: skip
+    assert boxes[classes >= 0].max() <= 1.0

@@ -1,3 +1,5 @@
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -66,3 +68,10 @@ def test_ablation_undoes_one_change_at_a_time():
 def test_unknown_recipe_is_a_clear_error():
     with pytest.raises(ValueError, match="expected one of improved, baseline"):
         get_recipe("fancy")
+
+
+@pytest.mark.parametrize("builder", [build_baseline_model, build_model])
+def test_layers_have_names_that_say_what_they_are(builder):
+    names = [layer.name for layer in builder().layers]
+    assert {"stage1_conv", "stage2_conv", "stage3_conv", "stage3_pool"} <= set(names)
+    assert not [name for name in names if re.search(r"_\d+$", name)], names

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
+from helpers.canvas import placement_matrices
 from helpers.pipeline import make_test_set, training_dataset
-from helpers.synthesis import ink_extents, placement_matrices, synthesize
+from helpers.synthesis import ink_extents, synthesize
 
 
 def test_shapes_dtypes_and_range(digits):
@@ -148,7 +149,7 @@ def test_scaled_digits_always_fit_inside_the_canvas(digits):
 
 
 def test_plain_paste_matches_the_resampling_path_at_scale_one(digits):
-    from helpers.synthesis import paste, render
+    from helpers.canvas import paste, render
 
     patches = digits[0][:8].astype(np.float32) / 255
     x, y = np.arange(8) * 5, 47 - np.arange(8) * 6
@@ -161,3 +162,10 @@ def test_training_stream_ends_with_training_when_given_epochs(digits):
     x, y = digits
     dataset, steps = training_dataset(x, y, batch_size=64, seed=0, epochs=2)
     assert sum(1 for _ in dataset) == 2 * steps == 6
+
+
+def test_drawn_placements_fit_the_canvas_with_fractional_sides():
+    from helpers.canvas import draw_placements
+
+    size, x, y = draw_placements(np.random.default_rng(0), 20_000, 100, scale=(16, 40))
+    assert (x + size).max() <= 100 and (y + size).max() <= 100 and x.min() == 0

@@ -24,6 +24,7 @@ from helpers.detection.scenes import (
     synthesize_scenes,
 )
 from helpers.errors import InputError
+from helpers.pipeline import MAP_THREADS, PREFETCH_BATCHES, fixed_plan
 from helpers.training import TrainingRun, adam
 
 
@@ -226,9 +227,9 @@ def detection_dataset(
     counter = tf.data.Dataset.counter()
     if batches is not None:
         counter = counter.take(batches)
-    return counter.map(batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(
-        tf.data.AUTOTUNE
-    )
+    # A fixed plan, no autotuning thread for fit to wait on at the end (helpers.pipeline).
+    dataset = counter.map(batch, num_parallel_calls=MAP_THREADS, deterministic=True)
+    return dataset.prefetch(PREFETCH_BATCHES).with_options(fixed_plan())
 
 
 def compile_detector(

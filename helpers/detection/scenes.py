@@ -8,7 +8,8 @@ import numpy as np
 
 from helpers import validation
 from helpers.boxes import iou
-from helpers.synthesis import CHUNK, DIGIT_SIZE, as_rng, ink_extents, render
+from helpers.canvas import DIGIT_SIZE, as_rng, draw_placements, render_in_chunks
+from helpers.synthesis import ink_extents
 
 CANVAS_SIZE = 96
 GRID_SIZE = 12
@@ -104,13 +105,7 @@ def synthesize_scenes(
             rows = np.flatnonzero(todo)
             if not len(rows):
                 break
-            size = (
-                rng.uniform(low, high, len(rows))
-                if scale
-                else np.full(len(rows), float(DIGIT_SIZE))
-            )
-            x = np.floor(rng.uniform(0, 1, len(rows)) * (canvas_size - size + 1))
-            y = np.floor(rng.uniform(0, 1, len(rows)) * (canvas_size - size + 1))
+            size, x, y = draw_placements(rng, len(rows), canvas_size, scale)
             local = ink[index[rows, slot]] * (size / DIGIT_SIZE)[:, None]
             box = (local + np.stack([x, y, x, y], axis=1)) / canvas_size
             # IoU with the digits already placed on the same canvases.
@@ -125,31 +120,19 @@ def synthesize_scenes(
             sizes[ok, slot], xs[ok, slot], ys[ok, slot] = size[fits], x[fits], y[fits]
             todo[ok] = False
 
-    images = np.zeros((n, canvas_size, canvas_size, 1), dtype=np.float32)
-    for lo in range(0, n, CHUNK):
-        part = slice(lo, lo + CHUNK)
-        canvas = images[part, ..., 0]
-        for slot in range(max_digits):
-            rows = np.flatnonzero(classes[part, slot] >= 0)
-            if not len(rows):
-                continue
-            patches = _to_unit(digits[index[part][rows, slot]])
-            at = (xs[part][rows, slot], ys[part][rows, slot], sizes[part][rows, slot])
-            layer = render(patches, *at, canvas_size)
-            canvas[rows] = np.maximum(canvas[rows], layer)
-        images[part, ..., 0] = np.clip(canvas, 0.0, 1.0)
+    canvas = np.zeros((n, canvas_size, canvas_size), dtype=np.float32)
+    for slot in range(max_digits):
+        rows = np.flatnonzero(classes[:, slot] >= 0)
+        at = (xs[rows, slot], ys[rows, slot], sizes[rows, slot])
+        layer = render_in_chunks(digits[index[rows, slot]], *at, canvas_size)
+        canvas[rows] = np.maximum(canvas[rows], layer)
+    images = np.clip(canvas, 0.0, 1.0)[..., None]
 
     # Move filled slots first (a digit that did not fit leaves a gap otherwise).
     order = np.argsort(classes < 0, axis=1, kind="stable")
     boxes = np.take_along_axis(boxes, order[..., None], axis=1)
     classes = np.take_along_axis(classes, order, axis=1)
     return images, boxes, classes
-
-
-def _to_unit(digits: np.ndarray) -> np.ndarray:
-    if digits.dtype == np.uint8:
-        return digits.astype(np.float32) / 255.0
-    return digits.astype(np.float32)
 
 
 def unpad(boxes: np.ndarray, classes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
