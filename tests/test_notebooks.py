@@ -137,3 +137,13 @@ def test_setup_cell_asks_for_the_versions_requirements_txt_names():
     for package in ("tensorflow", "keras"):
         (bound,) = re.findall(rf"^{package}>=(\d+)\.(\d+)", requirements, re.M)
         assert f'"{package}": ({bound[0]}, {bound[1]})' in setup, package
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_checked_cells_store_no_figures(path):
+    """nbval compares a checked cell's outputs, but under the tests' Agg backend a figure
+    shows nothing: a checked cell must print text only, and leave its figure to another cell."""
+    for cell in cells(path):
+        if cell["cell_type"] == "code" and "# NBVAL_CHECK_OUTPUT" in text(cell):
+            kinds = {o["output_type"] for o in cell.get("outputs", [])}
+            assert kinds <= {"stream"}, text(cell)
