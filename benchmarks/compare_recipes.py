@@ -56,6 +56,12 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {devices}, TensorFlow {tf.__version__}"
 
 
+def write_result(name: str, report: dict) -> None:
+    """Write ``report`` to ``benchmarks/results/NAME.json``, with the machine named first."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps({"machine": machine(), **report}, indent=1))
+
+
 def lab_pipeline(digits: np.ndarray, labels: np.ndarray, batch_size: int) -> tf.data.Dataset:
     """The original lab's input pipeline: one small graph per example, padded into place."""
 

@@ -41,7 +41,8 @@ class Recipe:
     split_heads: bool = False
     baseline_network: bool = True
     strided_stem: bool = False
-    channels: tuple[int, int, int] = (16, 32, 64)
+    box_pool: str = "max"
+    channels: tuple[int, ...] = (16, 32, 64)
     steps_per_execution: int = 1
     jit_compile: bool = False
 
@@ -55,6 +56,7 @@ class Recipe:
             box_decoder=self.box_decoder,
             split_heads=self.split_heads,
             strided_stem=self.strided_stem,
+            box_pool=self.box_pool,
             channels=self.channels,
         )
 
@@ -74,6 +76,8 @@ IMPROVED = Recipe(
     baseline_network=False,
 )
 RECIPES = {"improved": IMPROVED, "baseline": BASELINE}
+#: A network with less than half the arithmetic per canvas, tried and left out (README).
+STRIDED_NETWORK = {"strided_stem": True, "channels": (32, 48), "box_pool": "average"}
 
 
 def get_recipe(name: str) -> Recipe:
@@ -85,7 +89,8 @@ def ablation_recipes() -> list[Recipe]:
     """The improved recipe, then one variant per design decision, each undone alone.
 
     The first variants take one of the recipe's changes away; the last ones add a
-    change that was tried and left out (batch norm, a heavier box-loss weight).
+    change that was tried and left out (batch norm, a heavier box-loss weight, a
+    cheaper network).
     """
     variants = {
         "constant learning rate 1e-3": {"cosine_schedule": False, "learning_rate": 1e-3},
@@ -95,12 +100,19 @@ def ablation_recipes() -> list[Recipe]:
         "shared dense layer": {"split_heads": False},
         "+ batch norm": {"batch_norm": True},
         "+ box-loss weight 10": {"box_loss_weight": 10.0},
+        "+ strided 4x4 stem (32, 48)": STRIDED_NETWORK,
     }
     return [IMPROVED] + [dataclasses.replace(IMPROVED, name=n, **kw) for n, kw in variants.items()]
 
 
 def get_strategy() -> tf.distribute.Strategy:
-    """A TPU strategy on a TPU host, mirrored over several GPUs, else the default one.
+    """A TPU strategy on a TPU host, mirrored over several GPUs, else one device.
+
+    One device is named explicitly (the first GPU, else the CPU) rather than left to
+    TensorFlow's default strategy: under an explicit strategy Keras creates the
+    optimiser's and the metrics' variables before it traces the training step, and
+    without one it traces that step twice (once to create them), which costs about
+    0.4 s at the start of every ``fit`` on a 2-core CPU (``benchmarks/first_step.py``).
 
     TPUs are only looked for where there are signs of one (Colab's variables or a
     ``/dev/accel*`` device), because probing for a TPU elsewhere can wait on a network
@@ -116,9 +128,10 @@ def get_strategy() -> tf.distribute.Strategy:
             return tf.distribute.TPUStrategy(resolver)
         except (ValueError, RuntimeError, tf.errors.OpError):
             pass
-    if len(tf.config.list_logical_devices("GPU")) > 1:
+    gpus = tf.config.list_logical_devices("GPU")
+    if len(gpus) > 1:
         return tf.distribute.MirroredStrategy()
-    return tf.distribute.get_strategy()
+    return tf.distribute.OneDeviceStrategy((gpus or tf.config.list_logical_devices("CPU"))[0].name)
 
 
 def adam(

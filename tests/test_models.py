@@ -70,8 +70,36 @@ def test_unknown_recipe_is_a_clear_error():
         get_recipe("fancy")
 
 
-@pytest.mark.parametrize("builder", [build_baseline_model, build_model])
-def test_layers_have_names_that_say_what_they_are(builder):
+@pytest.mark.parametrize(
+    "builder, expected",
+    [
+        (build_baseline_model, {"stage1_conv", "stage2_conv", "stage3_conv", "shared_dense"}),
+        (build_model, {"stage1_conv", "stage3_conv", "box_pool", "class_pool", "box_dense"}),
+    ],
+)
+def test_layers_have_names_that_say_what_they_are(builder, expected):
     names = [layer.name for layer in builder().layers]
-    assert {"stage1_conv", "stage2_conv", "stage3_conv", "stage3_pool"} <= set(names)
+    assert expected <= set(names)
     assert not [name for name in names if re.search(r"_\d+$", name)], names
+
+
+@pytest.mark.parametrize("side", [75, 64])
+def test_strided_stem_reads_every_pixel(side):
+    """The 4x4 windows, 2 pixels apart, reach the first and the last row and column."""
+    model = build_model((side, side, 1), strided_stem=True, channels=(32, 48))
+    assert "stem_pad" in [layer.name for layer in model.layers]
+    stem = keras.Model(model.input, model.get_layer("stage1_conv").output)
+    empty = np.zeros((1, side, side, 1), np.float32)
+    for row, col in [(0, 0), (side - 1, side - 1), (side - 1, 0), (side // 2, side // 2 + 1)]:
+        image = empty.copy()
+        image[0, row, col, 0] = 1.0
+        assert np.abs(np.asarray(stem(image)) - np.asarray(stem(empty))).max() > 0, (row, col)
+
+
+def test_network_shapes_and_options():
+    assert tuple(build_model().get_layer("box_flatten").output.shape[1:]) == (7 * 7 * 64,)
+    strided = build_model(strided_stem=True, channels=(32, 48), box_pool="average")
+    assert tuple(strided.get_layer("stage2_relu").output.shape[1:]) == (16, 16, 48)
+    assert tuple(strided.get_layer("box_flatten").output.shape[1:]) == (8 * 8 * 48,)
+    with pytest.raises(ValueError, match="box_pool: expected one of max, average"):
+        build_model(box_pool="median")

@@ -1,0 +1,114 @@
+"""How long until ``fit()`` has taken its first step? One device named, or TensorFlow's default.
+
+Usage::
+
+    python -m benchmarks.first_step [--rounds 5]
+
+:func:`helpers.training.get_strategy` names one device (``OneDeviceStrategy``) where
+TensorFlow's default strategy would do. The reason is Keras: under an explicit strategy
+it creates the optimiser's and the metrics' variables before it traces the training
+step; under the default one it creates them *while* tracing, and TensorFlow then traces
+the step a second time. This benchmark builds and compiles the improved recipe both
+ways, alternating, and times ``fit()`` from its call to the end of its first step (one
+epoch on the offline sample), and counts how often the training step was traced.
+Results go to ``benchmarks/results/first_step.json``, with the machine named.
+"""
+
+from __future__ import annotations
+
+# First, so that TensorFlow's C++ start-up logs are silenced (see helpers/__init__.py).
+import helpers  # noqa: F401
+
+# isort: split
+
+import argparse
+import os
+import statistics
+import time
+
+import keras
+import tensorflow as tf
+
+from benchmarks.compare_recipes import machine, warm_up, write_result
+from helpers.data import load_mnist
+from helpers.pipeline import training_dataset
+from helpers.training import IMPROVED, compile_model, get_strategy
+
+STRATEGIES = {
+    "one device named (the course)": get_strategy,
+    "TensorFlow's default": tf.distribute.get_strategy,
+}
+
+
+class FirstStep(keras.callbacks.Callback):
+    """Records the time from ``start`` to the end of the first training step."""
+
+    def __init__(self, start: float):
+        super().__init__()
+        self.start, self.seconds = start, None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.seconds is None:
+            self.seconds = time.perf_counter() - self.start
+
+
+def first_step(strategy_factory, digits, labels) -> tuple[float, int]:
+    """Seconds from ``fit()`` to its first step's end, and the number of traces of the step."""
+    strategy = strategy_factory()
+    dataset, steps = training_dataset(digits, labels, batch_size=IMPROVED.batch_size, epochs=1)
+    with strategy.scope():
+        model = compile_model(IMPROVED.build(), IMPROVED, steps, epochs=1)
+    traces, step = [0], model.train_step
+
+    def counted_step(data):  # runs in Python only while TensorFlow traces the step
+        traces[0] += 1
+        return step(data)
+
+    model.train_step = counted_step
+    clock = FirstStep(time.perf_counter())
+    model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[clock])
+    return clock.seconds, traces[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    (x_train, y_train), _ = load_mnist("sample")
+    print(f"Machine: {machine()}\nImproved recipe, offline sample, {args.rounds} rounds\n")
+    warm_up(x_train, y_train)
+    seconds = {name: [] for name in STRATEGIES}
+    traces = {name: set() for name in STRATEGIES}
+    load = [os.getloadavg()[0]]
+    for _ in range(args.rounds):
+        for name, factory in STRATEGIES.items():
+            took, traced = first_step(factory, x_train, y_train)
+            seconds[name].append(took)
+            traces[name].add(traced)
+            load.append(os.getloadavg()[0])
+    rows = [
+        {
+            "strategy": name,
+            "median_seconds_to_first_step": statistics.median(seconds[name]),
+            "seconds": seconds[name],
+            "traces_of_the_training_step": sorted(traces[name]),
+        }
+        for name in STRATEGIES
+    ]
+    for row in rows:
+        print(
+            f"{row['strategy']:30} {row['median_seconds_to_first_step']:5.2f} s to the first step "
+            f"(median), traced {row['traces_of_the_training_step']} time(s)"
+        )
+    write_result(
+        "first_step",
+        {
+            "rounds": args.rounds,
+            "load_average_1min": {"min": min(load), "max": max(load)},
+            "rows": rows,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
