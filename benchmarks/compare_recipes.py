@@ -155,9 +155,8 @@ def main() -> None:
     args = parser.parse_args()
 
     (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
-    where = machine()
     load_at_start = os.getloadavg()[0]  # the machine may be shared: say how busy it was
-    print(f"Machine: {where}")
+    print(f"Machine: {machine()}")
     print(
         f"Data: {args.data}, {len(x_train)} train / {len(x_test)} test digits, {args.epochs} epochs"
     )
@@ -178,17 +177,17 @@ def main() -> None:
     rows[0]["variant"], rows[1]["variant"] = "baseline (original lab)", "improved (default)"
     print(f"\nRecipes, scored on {len(x_test)} held-out test digits ({args.box} boxes):")
     print_table(rows, reference=rows[0])
-    RESULTS.mkdir(exist_ok=True)
-    report = {
-        "machine": where,
-        "data": args.data,
-        "epochs": args.epochs,
-        "box": args.box,
-        "load_average_1min": {"start": load_at_start, "end": os.getloadavg()[0]},
-        "pipelines": pipes,
-        "rows": rows,
-    }
-    (RESULTS / f"compare_recipes_{args.box}.json").write_text(json.dumps(report, indent=1))
+    write_result(
+        f"compare_recipes_{args.box}",
+        {
+            "data": args.data,
+            "epochs": args.epochs,
+            "box": args.box,
+            "load_average_1min": {"start": load_at_start, "end": os.getloadavg()[0]},
+            "pipelines": pipes,
+            "rows": rows,
+        },
+    )
 
     if args.ablation:
         fit_x, fit_y = x_train[VALIDATION_SIZE:], y_train[VALIDATION_SIZE:]
@@ -199,12 +198,7 @@ def main() -> None:
         ]
         print(f"\nAblation, scored on a validation split of {VALIDATION_SIZE} training digits:")
         print_table(ablation, reference=ablation[0])
-        (RESULTS / "ablation.json").write_text(
-            json.dumps(
-                {"machine": where, "data": args.data, "epochs": args.epochs, "rows": ablation},
-                indent=1,
-            )
-        )
+        write_result("ablation", {"data": args.data, "epochs": args.epochs, "rows": ablation})
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from benchmarks.compare_recipes import RESULTS, machine
+from benchmarks.compare_recipes import machine, write_result
 from helpers.data import load_mnist
 from helpers.pipeline import training_dataset
 from helpers.training import IMPROVED, compile_model
@@ -98,17 +98,13 @@ def main() -> None:
         for name, rows in runs.items()
     }
     print(json.dumps(summary, indent=1))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "fit_pause.json").write_text(
-        json.dumps(
-            {
-                "machine": machine(),
-                "load_average_1min": {"min": min(load), "max": max(load)},
-                "summary": summary,
-                "runs": runs,
-            },
-            indent=1,
-        )
+    write_result(
+        "fit_pause",
+        {
+            "load_average_1min": {"min": min(load), "max": max(load)},
+            "summary": summary,
+            "runs": runs,
+        },
     )
 
 
