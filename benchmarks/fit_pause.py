@@ -7,13 +7,16 @@ Usage::
 Each call builds and trains the improved recipe for one epoch on the offline sample,
 and records ``fit()``'s wall time and the time its epochs took (from a callback). The
 gap between the two is what ``fit`` spends outside its epochs: setting up, and tearing
-the input pipeline down at the end. Two versions of the same pipeline, alternating,
-in one process:
+the input pipeline down at the end. Three set-ups, alternating, in one process:
 
-* ``fixed``: :func:`helpers.pipeline.training_dataset` as the course uses it, with
-  tf.data's autotuning switched off and a fixed number of threads;
+* ``fixed``: as :func:`helpers.training.train` trains: the pipeline of
+  :func:`helpers.pipeline.training_dataset`, with tf.data's autotuning switched off and a
+  fixed number of threads, under TensorFlow's default strategy;
 * ``autotune``: the same dataset with autotuning switched back on (the former default),
-  for ``--reference-calls`` calls, as the reference that shows the pause.
+  for ``--reference-calls`` calls, as the reference that shows the pause;
+* ``one device named``: the fixed pipeline, but the model built and trained under a
+  ``OneDeviceStrategy`` (tried for its single trace, ``benchmarks/first_step.py``), for
+  ``--reference-calls`` calls: Keras then feeds ``fit`` through a distributed iterator.
 
 Results go to ``benchmarks/results/fit_pause.json``, with the machine and the load.
 """
@@ -54,9 +57,10 @@ class EpochClock(keras.callbacks.Callback):
         self.seconds += time.perf_counter() - self._start
 
 
-def one_call(dataset: tf.data.Dataset, steps: int) -> dict:
+def one_call(dataset: tf.data.Dataset, steps: int, strategy: tf.distribute.Strategy) -> dict:
     """Train a fresh improved model for one epoch; fit's wall time and its epochs' time."""
-    model = compile_model(IMPROVED.build(), IMPROVED, steps, 1)
+    with strategy.scope():
+        model = compile_model(IMPROVED.build(), IMPROVED, steps, 1)
     clock = EpochClock()
     start = time.perf_counter()
     model.fit(dataset, epochs=1, steps_per_epoch=steps, callbacks=[clock], shuffle=False, verbose=0)
@@ -67,17 +71,17 @@ def one_call(dataset: tf.data.Dataset, steps: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=20)
-    parser.add_argument("--reference-calls", type=int, default=10)
+    parser.add_argument("--reference-calls", type=int, default=12)
     args = parser.parse_args()
     (x_train, y_train), _ = load_mnist("sample")
     print(f"Machine: {machine()}\n1 epoch per call, improved recipe\n", flush=True)
     autotune = tf.data.Options()
     autotune.autotune.enabled = True
-    runs = {"fixed": [], "autotune": []}
+    runs = {"fixed": [], "autotune": [], "one device named": []}
     load = [os.getloadavg()[0]]
     for call in range(args.calls):
         for name, rows in runs.items():
-            if name == "autotune" and call >= args.reference_calls:
+            if name != "fixed" and call >= args.reference_calls:
                 continue
             keras.utils.set_random_seed(call)
             dataset, steps = training_dataset(
@@ -85,8 +89,13 @@ def main() -> None:
             )
             if name == "autotune":
                 dataset = dataset.with_options(autotune)
-            rows.append(one_call(dataset, steps))
-            print(f"{call:2d} {name:9} gap {rows[-1]['gap_seconds']:6.2f} s", flush=True)
+            strategy = (
+                tf.distribute.OneDeviceStrategy("/cpu:0")
+                if name == "one device named"
+                else tf.distribute.get_strategy()
+            )
+            rows.append(one_call(dataset, steps, strategy))
+            print(f"{call:2d} {name:16} gap {rows[-1]['gap_seconds']:6.2f} s", flush=True)
         load.append(os.getloadavg()[0])
     summary = {
         name: {

@@ -43,6 +43,7 @@ class Recipe:
     strided_stem: bool = False
     box_pool: str = "max"
     channels: tuple[int, ...] = (16, 32, 64)
+    class_norm: bool = False
     steps_per_execution: int = 1
     jit_compile: bool = False
 
@@ -58,6 +59,7 @@ class Recipe:
             strided_stem=self.strided_stem,
             box_pool=self.box_pool,
             channels=self.channels,
+            class_norm=self.class_norm,
         )
 
 
@@ -74,8 +76,13 @@ IMPROVED = Recipe(
     box_decoder=True,
     split_heads=True,
     baseline_network=False,
+    channels=(8, 16, 64),
+    class_norm=True,
 )
 RECIPES = {"improved": IMPROVED, "baseline": BASELINE}
+#: The recipe's network until it got cheaper: the lab's widths, no class-feature
+#: normalisation (2.5x the multiply-adds per canvas); the benchmarks' "before".
+EARLIER_NETWORK = {"channels": (16, 32, 64), "class_norm": False}
 #: A network with less than half the arithmetic per canvas, tried and left out (README).
 STRIDED_NETWORK = {"strided_stem": True, "channels": (32, 48), "box_pool": "average"}
 
@@ -89,8 +96,8 @@ def ablation_recipes() -> list[Recipe]:
     """The improved recipe, then one variant per design decision, each undone alone.
 
     The first variants take one of the recipe's changes away; the last ones add a
-    change that was tried and left out (batch norm, a heavier box-loss weight, a
-    cheaper network).
+    change that was tried and left out (batch norm, a heavier box-loss weight, the
+    lab's wider network, a cheaper strided network).
     """
     variants = {
         "constant learning rate 1e-3": {"cosine_schedule": False, "learning_rate": 1e-3},
@@ -100,19 +107,24 @@ def ablation_recipes() -> list[Recipe]:
         "shared dense layer": {"split_heads": False},
         "+ batch norm": {"batch_norm": True},
         "+ box-loss weight 10": {"box_loss_weight": 10.0},
+        "no class-feature normalisation": {"class_norm": False},
+        "+ wider network (16, 32, 64)": {"channels": (16, 32, 64)},
         "+ strided 4x4 stem (32, 48)": STRIDED_NETWORK,
     }
     return [IMPROVED] + [dataclasses.replace(IMPROVED, name=n, **kw) for n, kw in variants.items()]
 
 
 def get_strategy() -> tf.distribute.Strategy:
-    """A TPU strategy on a TPU host, mirrored over several GPUs, else one device.
+    """A TPU strategy on a TPU host, mirrored over several GPUs, else TensorFlow's default.
 
-    One device is named explicitly (the first GPU, else the CPU) rather than left to
-    TensorFlow's default strategy: under an explicit strategy Keras creates the
-    optimiser's and the metrics' variables before it traces the training step, and
-    without one it traces that step twice (once to create them), which costs about
-    0.4 s at the start of every ``fit`` on a 2-core CPU (``benchmarks/first_step.py``).
+    On one device the default strategy is kept rather than a ``OneDeviceStrategy``. Under
+    an explicit strategy Keras creates the optimiser's and the metrics' variables before
+    it traces the training step, which saves a second trace (about 0.4 s per ``fit`` on a
+    2-core CPU, ``benchmarks/first_step.py``); but it also feeds ``fit`` through a
+    distributed input iterator, and destroying that iterator at the end of ``fit`` can
+    wait for one of its background threads: 3 of 12 one-epoch calls paused for more than
+    1 s (``benchmarks/fit_pause.py``), and the wait grows with the length of the run. A
+    pause costs more than the trace saves.
 
     TPUs are only looked for where there are signs of one (Colab's variables or a
     ``/dev/accel*`` device), because probing for a TPU elsewhere can wait on a network
@@ -131,7 +143,7 @@ def get_strategy() -> tf.distribute.Strategy:
     gpus = tf.config.list_logical_devices("GPU")
     if len(gpus) > 1:
         return tf.distribute.MirroredStrategy()
-    return tf.distribute.OneDeviceStrategy((gpus or tf.config.list_logical_devices("CPU"))[0].name)
+    return tf.distribute.get_strategy()
 
 
 def adam(

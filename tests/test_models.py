@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import helpers  # noqa: F401 - registers the custom layer and loss
-from helpers.models import BoxDecoder, BoxLoss, build_baseline_model, build_model
+from helpers.models import BoxDecoder, BoxLoss, build_baseline_model, build_model, multiply_adds
 from helpers.training import ablation_recipes, compile_model, get_recipe
 
 
@@ -94,6 +94,33 @@ def test_strided_stem_reads_every_pixel(side):
         image = empty.copy()
         image[0, row, col, 0] = 1.0
         assert np.abs(np.asarray(stem(image)) - np.asarray(stem(empty))).max() > 0, (row, col)
+
+
+def test_multiply_adds_counts_every_convolution_and_dense_weight():
+    # The baseline by hand: 3x3 convolutions on 73x73, 34x34 and 15x15 maps, then
+    # Flatten (7*7*64) -> 128 -> the two heads.
+    convs = 73 * 73 * 16 * 9 * 1 + 34 * 34 * 32 * 9 * 16 + 15 * 15 * 64 * 9 * 32
+    dense = 3136 * 128 + 128 * 10 + 128 * 4
+    assert multiply_adds(build_baseline_model()) == convs + dense
+    # The recipe's narrower first stages do 40% of that work.
+    assert 0.3 < multiply_adds(build_model()) / (convs + dense) < 0.4
+
+
+def test_class_features_are_normalised_per_canvas(rng):
+    model = build_model()
+    probe = keras.Model(
+        model.input, [model.get_layer(n).output for n in ("class_pool", "class_norm")]
+    )
+    pooled, normalised = (
+        np.asarray(t) for t in probe(rng.uniform(0, 1, (2, 75, 75, 1)).astype(np.float32))
+    )
+    epsilon = model.get_layer("class_norm").epsilon  # untrained: no scale or shift yet
+    expected = (pooled - pooled.mean(axis=1, keepdims=True)) / np.sqrt(
+        pooled.var(axis=1, keepdims=True) + epsilon
+    )
+    np.testing.assert_allclose(normalised, expected, atol=1e-4)
+    np.testing.assert_allclose(normalised.mean(axis=1), 0.0, atol=1e-5)
+    assert "class_norm" not in [layer.name for layer in build_model(class_norm=False).layers]
 
 
 def test_network_shapes_and_options():
