@@ -56,6 +56,14 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {devices}, TensorFlow {tf.__version__}"
 
 
+def epochs_and_seeds(description: str) -> argparse.Namespace:
+    """Command-line ``--epochs`` (10) and ``--seeds`` (0 1 2), for the multi-seed benchmarks."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    return parser.parse_args()
+
+
 def write_result(name: str, report: dict) -> None:
     """Write ``report`` to ``benchmarks/results/NAME.json``, with the machine named first."""
     RESULTS.mkdir(exist_ok=True)

@@ -21,11 +21,10 @@ import helpers  # noqa: F401
 
 # isort: split
 
-import argparse
 import dataclasses
 import statistics
 
-from benchmarks.compare_recipes import machine, write_result
+from benchmarks.compare_recipes import epochs_and_seeds, machine, write_result
 from helpers.data import load_mnist
 from helpers.evaluation import evaluate
 from helpers.pipeline import make_test_set
@@ -67,10 +66,7 @@ def mean_rows(rows: list[dict]) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    args = parser.parse_args()
+    args = epochs_and_seeds(__doc__.splitlines()[0])
     (x_train, y_train), (x_test, y_test) = load_mnist("sample")
     tests = {name: make_test_set(x_test, y_test, **options) for name, options in CONDITIONS.items()}
     print(f"Machine: {machine()}\nTrained on {HARD}, {args.epochs} epochs, seeds {args.seeds}\n")

@@ -33,7 +33,6 @@ import helpers  # noqa: F401
 
 # isort: split
 
-import argparse
 import dataclasses
 import json
 import os
@@ -42,7 +41,7 @@ import time
 
 import keras
 
-from benchmarks.compare_recipes import machine, warm_up, write_result
+from benchmarks.compare_recipes import epochs_and_seeds, machine, warm_up, write_result
 from helpers.data import load_mnist
 from helpers.evaluation import evaluate
 from helpers.pipeline import make_test_set
@@ -141,10 +140,7 @@ def summarise(runs: list[dict], seeds: list[int]) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    args = parser.parse_args()
+    args = epochs_and_seeds(__doc__.splitlines()[0])
     (x_train, y_train), (x_test, y_test) = load_mnist("sample")
     test = make_test_set(x_test, y_test)
     print(f"Machine: {machine()}\n{len(x_train)} training digits, {args.epochs} epochs\n")

@@ -114,18 +114,19 @@ def build_model(
     8, 16 and 64 filters instead of 16, 32 and 64: the first two stages run on the large
     maps, where every filter costs the most, and halving them leaves the network 40% of
     the baseline's multiply-adds per canvas (:func:`multiply_adds`). Then the two tasks
-    part ways: the class branch takes each filter's strongest answer anywhere (global max pooling: a
-    digit is the same digit wherever it sits) and rescales those 64 numbers to zero mean
-    and unit spread per canvas (``class_norm``, a LayerNormalization: the class layer
-    learns much faster from them), while the box branch pools 2x2 cells and flattens the
-    map (where the ink is, is the whole question). The box head decodes an ordered box
-    inside the canvas (:class:`BoxDecoder`).
+    part ways: the class branch takes each filter's strongest answer anywhere (global
+    max pooling: a digit is the same digit wherever it sits) and rescales those 64
+    numbers to zero mean and unit spread per canvas (``class_norm``, a
+    LayerNormalization: the class layer learns much faster from them), while the box
+    branch pools 2x2 cells and flattens the map (where the ink is, is the whole
+    question). The box head decodes an ordered box inside the canvas (:class:`BoxDecoder`).
 
     The keyword switches exist for the ablation study and the benchmarks; the defaults
     are the recipe. ``strided_stem=True`` makes the first convolution read 4x4 windows
     2 pixels apart (every pixel is read, but the map has a quarter of the positions);
     with ``channels=(32, 48)`` and ``box_pool="average"`` that is a network with less
-    than half the multiply-adds per canvas, tried and left out (see the README).
+    than half the baseline's multiply-adds per canvas, tried and left out as less
+    robust (see the README).
     ``box_pool`` is ``"max"`` or ``"average"``.
     """
     check_choice(box_pool, "box_pool", ("max", "average"))

@@ -83,7 +83,8 @@ RECIPES = {"improved": IMPROVED, "baseline": BASELINE}
 #: The recipe's network until it got cheaper: the lab's widths, no class-feature
 #: normalisation (2.5x the multiply-adds per canvas); the benchmarks' "before".
 EARLIER_NETWORK = {"channels": (16, 32, 64), "class_norm": False}
-#: A network with less than half the arithmetic per canvas, tried and left out (README).
+#: A strided network, less than half the baseline's arithmetic per canvas (about the
+#: recipe's), as good on clean canvases but not robust: tried and left out (README).
 STRIDED_NETWORK = {"strided_stem": True, "channels": (32, 48), "box_pool": "average"}
 
 
@@ -119,7 +120,7 @@ def get_strategy() -> tf.distribute.Strategy:
 
     On one device the default strategy is kept rather than a ``OneDeviceStrategy``. Under
     an explicit strategy Keras creates the optimiser's and the metrics' variables before
-    it traces the training step, which saves a second trace (about 0.4 s per ``fit`` on a
+    it traces the training step, which saves a second trace (about 0.7 s per ``fit`` on a
     2-core CPU, ``benchmarks/first_step.py``); but it also feeds ``fit`` through a
     distributed input iterator, and destroying that iterator at the end of ``fit`` can
     wait for one of its background threads: 3 of 12 one-epoch calls paused for more than
