@@ -38,9 +38,10 @@ import numpy as np
 import tensorflow as tf
 
 from benchmarks.compare_recipes import machine, write_result
+from benchmarks.first_step import one_device
 from helpers.data import load_mnist
 from helpers.pipeline import training_dataset
-from helpers.training import IMPROVED, compile_model
+from helpers.training import IMPROVED, compile_model, get_strategy
 
 
 class EpochClock(keras.callbacks.Callback):
@@ -89,11 +90,7 @@ def main() -> None:
             )
             if name == "autotune":
                 dataset = dataset.with_options(autotune)
-            strategy = (
-                tf.distribute.OneDeviceStrategy("/cpu:0")
-                if name == "one device named"
-                else tf.distribute.get_strategy()
-            )
+            strategy = one_device() if name == "one device named" else get_strategy()
             rows.append(one_call(dataset, steps, strategy))
             print(f"{call:2d} {name:16} gap {rows[-1]['gap_seconds']:6.2f} s", flush=True)
         load.append(os.getloadavg()[0])
