@@ -15,8 +15,9 @@ the input pipeline down at the end. Three set-ups, alternating, in one process:
 * ``autotune``: the same dataset with autotuning switched back on (the former default),
   for ``--reference-calls`` calls, as the reference that shows the pause;
 * ``one device named``: the fixed pipeline, but the model built and trained under a
-  ``OneDeviceStrategy`` (tried for its single trace, ``benchmarks/first_step.py``), for
-  ``--reference-calls`` calls: Keras then feeds ``fit`` through a distributed iterator.
+  ``OneDeviceStrategy`` (tried for its single trace, ``benchmarks/first_step.py``, before
+  the course created the training state itself), for ``--reference-calls`` calls: Keras
+  then feeds ``fit`` through a distributed iterator.
 
 Results go to ``benchmarks/results/fit_pause.json``, with the machine and the load.
 """

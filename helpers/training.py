@@ -120,12 +120,11 @@ def get_strategy() -> tf.distribute.Strategy:
 
     On one device the default strategy is kept rather than a ``OneDeviceStrategy``. Under
     an explicit strategy Keras creates the optimiser's and the metrics' variables before
-    it traces the training step, which saves a second trace (about 0.7 s per ``fit`` on a
-    2-core CPU, ``benchmarks/first_step.py``); but it also feeds ``fit`` through a
-    distributed input iterator, and destroying that iterator at the end of ``fit`` can
-    wait for one of its background threads: 3 of 12 one-epoch calls paused for more than
-    1 s (``benchmarks/fit_pause.py``), and the wait grows with the length of the run. A
-    pause costs more than the trace saves.
+    it traces the training step (:func:`compile_model` does that itself); but it also
+    feeds ``fit`` through a distributed input iterator, and destroying that iterator at
+    the end of ``fit`` can wait for one of its background threads: 6 of 12 one-epoch
+    calls paused for 0.9 to 1.2 s (``benchmarks/fit_pause.py``), and the wait grows
+    with the length of the run.
 
     TPUs are only looked for where there are signs of one (Colab's variables or a
     ``/dev/accel*`` device), because probing for a TPU elsewhere can wait on a network
@@ -161,9 +160,20 @@ def adam(
 
 
 def compile_model(
-    model: keras.Model, recipe: Recipe, steps_per_epoch: int, epochs: int
+    model: keras.Model,
+    recipe: Recipe,
+    steps_per_epoch: int,
+    epochs: int,
+    *,
+    create_state: bool = True,
 ) -> keras.Model:
-    """Compile ``model`` with the recipe's two losses, loss weights and optimiser."""
+    """Compile ``model`` with the recipe's two losses, loss weights and optimiser.
+
+    With ``create_state`` (the default) the optimiser's, the losses' and the metrics'
+    variables are created at once (:func:`create_training_state`), so that ``fit``
+    traces its training step once; ``False`` leaves that to ``fit`` (for
+    ``benchmarks/first_step.py``).
+    """
     decay_steps = steps_per_epoch * epochs if recipe.cosine_schedule else None
     box_loss = BoxLoss(ciou_weight=recipe.ciou_weight) if recipe.ciou_weight else "mse"
     model.compile(
@@ -174,7 +184,30 @@ def compile_model(
         steps_per_execution=recipe.steps_per_execution,
         jit_compile=recipe.jit_compile,
     )
+    if create_state:
+        create_training_state(model)
     return model
+
+
+def create_training_state(model: keras.Model) -> None:
+    """Create a compiled model's optimiser, loss and metric variables before ``fit``.
+
+    Under TensorFlow's default strategy Keras creates them while it traces the training
+    step, and a ``tf.function`` that creates variables is traced a second time: about
+    0.9 s more before the first step on a 2-core CPU (``benchmarks/first_step.py``).
+    One eager pass on a single blank canvas creates them now; the model's own
+    predictions serve as targets, since only their shapes matter. The metrics are reset
+    afterwards, and no weight changes. Under an explicit strategy Keras does this
+    itself, so nothing is done.
+    """
+    if tf.distribute.has_strategy():
+        return
+    images = np.zeros((1, *model.input_shape[1:]), dtype=np.float32)
+    predictions = model(images, training=False)
+    model.compute_loss(x=images, y=predictions, y_pred=predictions)
+    model.compute_metrics(images, predictions, predictions, sample_weight=None)
+    model.reset_metrics()
+    model.optimizer.build(model.trainable_variables)
 
 
 @dataclass
