@@ -3,7 +3,7 @@
 Usage::
 
     python -m benchmarks.compare_recipes                 # recipes + pipelines (~3 min, 2 cores)
-    python -m benchmarks.compare_recipes --ablation      # + one run per ablation variant (~9 min)
+    python -m benchmarks.compare_recipes --ablation      # + the ablation, 3 seeds (~25 min)
 
 Both recipes train on the same digits, for the same epochs, with the same seed, one
 after the other in this process, and are scored on the same held-out canvases. Times
@@ -13,7 +13,10 @@ depend on the machine, which the output names.
 
 The ablation trains on the training split minus a validation split of 500 digits and
 scores on that validation split: it is how the recipe was chosen, so the test split
-stays untouched by those decisions. Results go to ``benchmarks/results/*.json``.
+stays untouched by those decisions. Every variant trains once per seed of
+``--ablation-seeds`` (0, 1 and 2): a row holds the means over the seeds and each seed's
+own scores, so that a variant can be compared with the recipe seed by seed. Results go
+to ``benchmarks/results/*.json``.
 """
 
 from __future__ import annotations
@@ -138,6 +141,17 @@ def scored_run(recipe, digits, labels, test, epochs: int, seed: int, box: str) -
     }
 
 
+def mean_over_seeds(runs: list[dict], seeds: list[int]) -> dict:
+    """One ablation row from a variant's runs (one per seed): the means, and each run."""
+    keys = ("accuracy", "mean_iou", "share_iou_0.6", "train_seconds", "images_per_second")
+    return {
+        "variant": runs[0]["variant"],
+        **{key: float(np.mean([run[key] for run in runs])) for key in keys},
+        "seeds": seeds,
+        "per_seed": [{key: run[key] for key in keys} for run in runs],
+    }
+
+
 def print_table(rows: list[dict], reference: dict | None = None) -> None:
     columns = ("accuracy", "mean IoU", "IoU>=0.6", "train s", "img/s")
     header = f"{'variant':30}" + "".join(f" {name:>9}" for name in columns)
@@ -160,6 +174,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--box", choices=("frame", "tight"), default="frame")
     parser.add_argument("--ablation", action="store_true", help="also run the ablation study")
+    parser.add_argument(
+        "--ablation-seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds of the ablation"
+    )
     args = parser.parse_args()
 
     (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
@@ -200,11 +217,21 @@ def main() -> None:
     if args.ablation:
         fit_x, fit_y = x_train[VALIDATION_SIZE:], y_train[VALIDATION_SIZE:]
         validation = make_test_set(x_train[:VALIDATION_SIZE], y_train[:VALIDATION_SIZE], seed=99)
+        seeds = args.ablation_seeds
         ablation = [
-            scored_run(recipe, fit_x, fit_y, validation, args.epochs, args.seed, args.box)
+            mean_over_seeds(
+                [
+                    scored_run(recipe, fit_x, fit_y, validation, args.epochs, seed, args.box)
+                    for seed in seeds
+                ],
+                seeds,
+            )
             for recipe in ablation_recipes()
         ]
-        print(f"\nAblation, scored on a validation split of {VALIDATION_SIZE} training digits:")
+        print(
+            f"\nAblation, scored on a validation split of {VALIDATION_SIZE} training digits "
+            f"(means over seeds {seeds}):"
+        )
         print_table(ablation, reference=ablation[0])
         write_result("ablation", {"data": args.data, "epochs": args.epochs, "rows": ablation})
 
