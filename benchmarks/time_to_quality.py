@@ -70,12 +70,15 @@ class ScoreAsItTrains(keras.callbacks.Callback):
     that the time to a bar is not rounded up to a whole epoch.
     """
 
-    def __init__(self, test: tuple, steps_per_epoch: int, per_epoch: int):
+    def __init__(self, test: tuple, per_epoch: int):
         super().__init__()
-        self.test, self.steps, self.rows, self.scoring = test, steps_per_epoch, [], 0.0
-        self.every = math.ceil(steps_per_epoch / per_epoch)
+        self.test, self.per_epoch, self.rows, self.scoring = test, per_epoch, [], 0.0
         self.epoch = 0
         self.start = time.perf_counter()  # made just before train(): the clock starts there
+
+    def on_train_begin(self, logs=None):
+        self.steps = self.params["steps"]  # steps per epoch, as fit was given them
+        self.every = math.ceil(self.steps / self.per_epoch)
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
@@ -96,8 +99,7 @@ def run(
     recipe: Recipe, digits, labels, test: tuple, epochs: int, seed: int, per_epoch: int
 ) -> dict:
     """Train ``recipe``, scored ``per_epoch`` times an epoch; the rows and the speed."""
-    steps = len(digits) // recipe.batch_size  # as helpers.pipeline.training_dataset
-    clock = ScoreAsItTrains(test, steps, per_epoch)
+    clock = ScoreAsItTrains(test, per_epoch)
     result = train(recipe, digits, labels, epochs=epochs, seed=seed, verbose=0, callbacks=[clock])
     final = clock.rows[-1]
     speed = result.images_seen / final["train_seconds"]
