@@ -104,6 +104,48 @@ def check(condition: bool | Callable[[], bool], hint: str) -> None:
     print("Correct!")
 
 
+def check_exercise(key: str, get_answer: Callable[[], Any]) -> bool:
+    """Check the student's answer to exercise ``key`` on fresh inputs; never raises.
+
+    ``get_answer`` is ``lambda: my_function`` (or ``lambda: my_value``), so that an answer
+    not yet defined is reported, not a ``NameError``. Prints ``Correct!`` or
+    ``Not yet: <hint>`` and returns whether the answer is right, so that "Run All" goes on
+    past an unsolved exercise. The judgement is the exercise's own (see
+    :mod:`helpers.exercises`), the same one ``python -m helpers grade`` applies outside
+    the kernel.
+    """
+    import inspect
+
+    from helpers import exercises
+
+    exercise = exercises.get(key)
+    try:
+        answer = get_answer()
+    except NameError:
+        return _not_yet(f"define `{exercise.answer}` in the cell above and run it")
+    if exercise.kind == "function" and not callable(answer):
+        return _not_yet(f"`{exercise.answer}` should be a function, got {type(answer).__name__}")
+    cases = exercise.make_cases(np.random.default_rng())
+    try:
+        data = exercise.collect(answer, cases)
+    except Exception as error:  # any error in the student's code means "not yet"
+        return _not_yet(f"calling `{exercise.answer}` raised {type(error).__name__}: {error}")
+    try:
+        source = inspect.getsource(answer) if exercise.kind == "function" else None
+    except (OSError, TypeError):
+        source = None
+    hint = exercise.judge(data, cases, source)
+    if hint is not None:
+        return _not_yet(hint)
+    print("Correct!")
+    return True
+
+
+def _not_yet(hint: str) -> bool:
+    print(f"Not yet: {hint}")
+    return False
+
+
 def fingerprint(value: Any, decimals: int = 4) -> str:
     """A short hash of a number or a sequence of numbers, rounded to ``decimals``.
 
