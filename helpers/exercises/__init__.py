@@ -26,6 +26,7 @@ which prints ``Correct!`` or ``Not yet: <hint>`` and never raises, so "Run All" 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -68,9 +69,8 @@ class Exercise:
     points: int = 1
 
 
-#: Modules that define the exercises, one per notebook; each fills :data:`_REGISTRY`
-#: through :func:`register` when imported.
-EXERCISE_MODULES: tuple[str, ...] = ()
+#: Every module of this package defines the exercises of one notebook (``nb01_dataset``,
+#: ``nb02_architecture``, ...) and fills the registry through :func:`register` when imported.
 _REGISTRY: dict[str, Exercise] = {}
 
 
@@ -84,8 +84,8 @@ def register(exercise: Exercise) -> Exercise:
 
 def all_exercises() -> dict[str, Exercise]:
     """Every exercise of the course, by key (imports the exercise modules once)."""
-    for module in EXERCISE_MODULES:
-        importlib.import_module(module)
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
     return dict(_REGISTRY)
 
 
