@@ -49,7 +49,10 @@ def test_has_checked_outputs_and_exercises_with_solutions(path):
     assert solutions, "at least one exercise with a solution cell tagged 'solution'"
     for cell in solutions:
         following = all_cells[all_cells.index(cell) + 1]
-        assert "course.check(" in text(following), "each solution is followed by its check cell"
+        check = text(following)
+        assert "course.check_exercise(" in check or "course.check(" in check, (
+            "each solution is followed by its check cell"
+        )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
