@@ -21,6 +21,13 @@ In a notebook a check cell reads::
     course.check_exercise("01.paste_batch", lambda: paste_batch)
 
 which prints ``Correct!`` or ``Not yet: <hint>`` and never raises, so "Run All" goes on.
+
+Tools for the exercise modules: :func:`collect_calls` (the usual ``collect``: the answer
+called on every case), :func:`describe_model` (a Keras model as plain data),
+:func:`refusal` (the sentence that refuses a solution calling the library function it
+replaces, found with :mod:`ast`). Each module also keeps the course's reference for its
+exercises (``paste_batch_reference``, ``two_heads_reference``, ...), which the notebooks
+use through :func:`helpers.course.use_answer_or_library` until the student's answer is right.
 """
 
 from __future__ import annotations
