@@ -41,6 +41,7 @@ def _loss_cases(rng: np.random.Generator) -> list[dict[str, Plain]]:
     y_pred[9] = [0.0, 0.0, 0.1, 0.1]
     y_true[9] = [0.8, 0.8, 0.95, 0.9]  # no overlap, different shapes
     y_pred[10:] = np.sort(y_pred[10:].reshape(-1, 2, 2), axis=1).reshape(-1, 4)  # ordered
+    y_true[10], y_pred[10] = [0.2, 0.2, 0.4, 0.5], [0.4, 0.25, 0.6, 0.45]  # touching
     return [{"y_true": y_true, "y_pred": y_pred}]
 
 
