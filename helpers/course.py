@@ -160,7 +160,10 @@ def _judgement(key: str, get_answer: Callable[[], Any]) -> str | None:
         source = inspect.getsource(answer) if exercise.kind == "function" else None
     except (OSError, TypeError):
         source = None
-    return exercise.judge(data, cases, source)
+    try:
+        return exercise.judge(data, cases, source)
+    except Exception as error:  # results of a shape the judge cannot even read
+        return f"`{exercise.answer}` returned something of an unexpected form ({error})"
 
 
 def use_answer_or_library(key: str, get_answer: Callable[[], Any], library: Any) -> Any:

@@ -375,3 +375,16 @@ def test_the_grader_runs_checks_strictly(tmp_path):
     from helpers.grading.sandbox import _kernel_env
 
     assert _kernel_env(tmp_path).get(course.STRICT_ENV) == "1"
+
+
+def test_a_result_of_an_unexpected_form_is_a_hint_not_an_error(capsys):
+    def paste_batch_one_result(digits, offsets, canvas_size=75):
+        return [paste_batch(digits, offsets, canvas_size)]  # a list around the pair
+
+    def tight_boxes_ragged(digits):
+        return [[1, 2, 3], [4]]
+
+    assert not course.check_exercise("01.paste_batch", lambda: paste_batch_one_result)
+    assert not course.check_exercise("01.tight_boxes", lambda: tight_boxes_ragged)
+    lines = capsys.readouterr().out.splitlines()
+    assert all(line.startswith("Not yet: ") for line in lines) and len(lines) == 2
