@@ -129,6 +129,17 @@ def two_heads_no_softmax(input_shape=(75, 75, 1), filters=(16, 32, 64)):
     return keras.Model(model.input, heads)
 
 
+def two_heads_max_pooling(input_shape=(75, 75, 1), filters=(16, 32, 64)):
+    inputs = keras.Input(shape=input_shape)
+    x = inputs
+    for count in filters:
+        x = layers.MaxPooling2D(2)(layers.Conv2D(count, 3, activation="relu")(x))
+    x = layers.Dense(128, activation="relu")(layers.Flatten()(x))
+    heads = {"classification": layers.Dense(10, activation="softmax")(x)}
+    heads["bounding_box"] = layers.Dense(4)(x)
+    return keras.Model(inputs, heads)
+
+
 def two_heads_library(input_shape=(75, 75, 1), filters=(16, 32, 64)):
     return models.build_baseline_model(input_shape)
 
@@ -270,6 +281,7 @@ WRONG = [
     ("02.two_heads", two_heads_as_a_list, "dict of outputs"),
     ("02.two_heads", two_heads_fixed_filters, "Conv2D layers"),
     ("02.two_heads", two_heads_no_softmax, "softmax"),
+    ("02.two_heads", two_heads_max_pooling, "average pooling, not max pooling"),
     ("02.two_heads", two_heads_library, "the library function this exercise replaces"),
     ("02.decode_boxes", decode_boxes_unclipped, "not valid"),
     ("02.decode_boxes", decode_boxes_whole_size, "half a size"),
