@@ -49,7 +49,10 @@ def test_has_checked_outputs_and_exercises_with_solutions(path):
     assert solutions, "at least one exercise with a solution cell tagged 'solution'"
     for cell in solutions:
         following = all_cells[all_cells.index(cell) + 1]
-        assert "course.check(" in text(following), "each solution is followed by its check cell"
+        check = text(following)
+        assert "course.check_exercise(" in check or "course.check(" in check, (
+            "each solution is followed by its check cell"
+        )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -147,3 +150,22 @@ def test_checked_cells_store_no_figures(path):
         if cell["cell_type"] == "code" and "# NBVAL_CHECK_OUTPUT" in text(cell):
             kinds = {o["output_type"] for o in cell.get("outputs", [])}
             assert kinds <= {"stream"}, text(cell)
+
+
+def test_the_data_line_is_one_line_when_the_download_fails(monkeypatch, capsys):
+    """What Keras prints while it tries the download stays out of a stored notebook."""
+    import warnings
+
+    import numpy as np
+
+    def failing_download(source, return_source):
+        print("Downloading data from https://storage.googleapis.com/.../mnist.npz")
+        warnings.warn("Could not download MNIST (a long reason)", RuntimeWarning, stacklevel=2)
+        digits = np.zeros((5, 28, 28), np.uint8), np.zeros(5, np.uint8)
+        return (digits, digits), "sample"
+
+    monkeypatch.setattr(course, "load_mnist", failing_download)
+    course.load_course_data(train_size=3)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Data: the offline sample"), lines
+    assert "could not be downloaded" in lines[0] and "3 training digits" in lines[0]
