@@ -55,9 +55,9 @@ def canvases(digits: np.ndarray, labels: np.ndarray) -> Figure:
         labels=labels[:8],
         pred_boxes=tight,
         ncols=8,
-        title="75x75 canvases: frame box (green) and tight ink box (red)",
+        title="75x75 canvases: frame box (solid) and tight ink box (dashed)",
     )
-    fig.legends.clear()  # the red box here is the tight label, not a prediction
+    fig.legends.clear()  # the dashed box here is the tight label, not a prediction
     return fig
 
 
@@ -80,8 +80,8 @@ def iou_examples(digit: np.ndarray) -> Figure:
         guess = np.clip(truth + np.float32([dx, dy, dx, dy]) * width, 0, 1)
         score = float(boxes.iou(truth[None], guess[None])[0])
         viz.show_canvas(ax, image[0])
-        viz.draw_box(ax, truth, image.shape[1], viz.TRUE_COLOUR)
-        viz.draw_box(ax, guess, image.shape[1], viz.PRED_COLOUR)
+        viz.draw_box(ax, truth, image.shape[1], viz.TRUE_STYLE)
+        viz.draw_box(ax, guess, image.shape[1], viz.PRED_STYLE)
         ax.set_title(f"{name}: IoU = {score:.2f}")
     viz.box_legend(fig)
     fig.suptitle("IoU = area of overlap / area of union", x=0.01, ha="left")

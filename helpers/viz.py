@@ -1,7 +1,10 @@
 """Figures for the course. Every function returns its ``matplotlib.figure.Figure``.
 
-Colours are fixed across the course: the **true** box is green, the **predicted**
-box is red, and a legend on each figure says so.
+Box styles are fixed across the course and defined once, here: the **true** box is a solid
+sky-blue line, the **predicted** box a dashed vermillion one (:data:`TRUE_STYLE`,
+:data:`PRED_STYLE`), two colours of the Okabe-Ito palette that readers with any common
+colour-vision deficiency tell apart, and a line style that tells them apart without colour.
+A legend on each figure says so.
 """
 
 from __future__ import annotations
@@ -17,23 +20,47 @@ from matplotlib.ticker import LogFormatter, MaxNLocator
 
 from helpers.boxes import check_boxes
 
-TRUE_COLOUR = "tab:green"
-PRED_COLOUR = "tab:red"
+#: The Okabe-Ito palette (Okabe and Ito, 2008): colours that stay distinct with every
+#: common colour-vision deficiency.
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky blue": "#56B4E9",
+    "bluish green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish purple": "#CC79A7",
+}
+#: How every true box is drawn: solid sky blue (visible on the black canvas and on white).
+TRUE_STYLE = {"color": OKABE_ITO["sky blue"], "linestyle": "-"}
+#: How every predicted box is drawn: dashed vermillion, told apart by line style too.
+PRED_STYLE = {"color": OKABE_ITO["vermillion"], "linestyle": "--"}
+#: A detection that non-maximum suppression removed (notebook 05): dotted, a third colour.
+SUPPRESSED_STYLE = {"color": OKABE_ITO["reddish purple"], "linestyle": ":"}
+TRUE_COLOUR = TRUE_STYLE["color"]  # for text and marks that go with a true box
+PRED_COLOUR = PRED_STYLE["color"]  # for text and marks that go with a prediction
 
 
-def draw_box(ax, box: Sequence[float], canvas_size: int, colour: str, **kwargs) -> Rectangle:
+def draw_box(
+    ax, box: Sequence[float], canvas_size: int, style: Mapping[str, str] | str, **kwargs
+) -> Rectangle:
     """Draw one normalised ``(xmin, ymin, xmax, ymax)`` box on an image axis.
 
-    The axis must show the image with pixel edges at integer coordinates, as
-    :func:`show_canvas` does (``extent=(0, size, size, 0)``).
+    ``style`` is :data:`TRUE_STYLE`, :data:`PRED_STYLE` (a colour and a line style) or a
+    plain colour (a solid line). The axis must show the image with pixel edges at integer
+    coordinates, as :func:`show_canvas` does (``extent=(0, size, size, 0)``).
     """
+    if isinstance(style, str):
+        style = {"color": style, "linestyle": "-"}
     x0, y0, x1, y1 = np.asarray(box, dtype=float) * canvas_size
     patch = Rectangle(
         (min(x0, x1), min(y0, y1)),
         abs(x1 - x0),
         abs(y1 - y0),
         fill=False,
-        edgecolor=colour,
+        edgecolor=style["color"],
+        linestyle=kwargs.pop("linestyle", style["linestyle"]),
         linewidth=kwargs.pop("linewidth", 1.5),
         **kwargs,
     )
@@ -51,10 +78,10 @@ def show_canvas(ax, image: np.ndarray) -> None:
 
 
 def box_legend(fig: Figure, predicted: bool = True) -> None:
-    """A figure-level legend that names the box colours."""
-    handles = [Line2D([], [], color=TRUE_COLOUR, label="true box")]
+    """A figure-level legend that names the box styles."""
+    handles = [Line2D([], [], **TRUE_STYLE, label="true box")]
     if predicted:
-        handles.append(Line2D([], [], color=PRED_COLOUR, label="predicted box"))
+        handles.append(Line2D([], [], **PRED_STYLE, label="predicted box"))
     fig.legend(handles=handles, loc="upper right", ncols=len(handles), frameon=False)
 
 
@@ -70,14 +97,15 @@ def plot_examples(
     ncols: int = 8,
     title: str | None = None,
 ) -> Figure:
-    """A grid of canvases with their true (green) and, optionally, predicted (red) boxes.
+    """A grid of canvases with their true and, optionally, predicted boxes (see TRUE_STYLE).
 
     Args:
         images: ``(N, S, S, 1)`` float32 in [0, 1].
         true_boxes, pred_boxes: ``(N, 4)`` normalised xyxy.
-        labels, pred_labels: ``(N,)`` classes; the caption shows ``pred (true)`` and turns
-            red when they differ.
-        ious: ``(N,)`` IoU, shown under each image, in red below ``threshold``.
+        labels, pred_labels: ``(N,)`` classes; the caption shows ``pred (true)`` and takes
+            the prediction's colour when they differ.
+        ious: ``(N,)`` IoU, shown under each image, in the prediction's colour below
+            ``threshold``.
     """
     images = np.asarray(images)
     true_boxes = check_boxes(true_boxes, "true_boxes")
@@ -90,9 +118,9 @@ def plot_examples(
             ax.axis("off")
             continue
         show_canvas(ax, images[i])
-        draw_box(ax, true_boxes[i], size, TRUE_COLOUR)
+        draw_box(ax, true_boxes[i], size, TRUE_STYLE)
         if pred_boxes is not None:
-            draw_box(ax, pred_boxes[i], size, PRED_COLOUR)
+            draw_box(ax, pred_boxes[i], size, PRED_STYLE)
         if labels is not None:
             wrong = pred_labels is not None and pred_labels[i] != labels[i]
             text = str(labels[i]) if pred_labels is None else f"{pred_labels[i]} ({labels[i]})"
@@ -188,8 +216,8 @@ def plot_iou_pair(true_box: Sequence[float], pred_box: Sequence[float], canvas_s
     fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.6))
     for ax, (name, mask) in zip(axes, masks.items(), strict=True):
         ax.imshow(mask, cmap="Blues", vmin=0, vmax=2, extent=(0, canvas_size, canvas_size, 0))
-        draw_box(ax, np.float32(true_box) / canvas_size, canvas_size, TRUE_COLOUR, linewidth=2)
-        draw_box(ax, np.float32(pred_box) / canvas_size, canvas_size, PRED_COLOUR, linewidth=2)
+        draw_box(ax, np.float32(true_box) / canvas_size, canvas_size, TRUE_STYLE, linewidth=2)
+        draw_box(ax, np.float32(pred_box) / canvas_size, canvas_size, PRED_STYLE, linewidth=2)
         ax.set_title(f"{name} (shaded): {int(mask.sum())} px²")
         ax.set_xlabel("x (px)")
         ax.set_ylabel("y (px)")

@@ -555,7 +555,7 @@ def test_match_image_and_outcome_counts():
     assert counts == {"true_positives": 1, "false_positives": 3, "missed": 2}
 
 
-def test_scene_figure_draws_suppressed_boxes_dashed_and_names_them():
+def test_scene_figure_draws_suppressed_boxes_dotted_and_names_them():
     from helpers.detection.inference import Detections
 
     image = np.zeros((1, 96, 96, 1), np.float32)
@@ -564,7 +564,7 @@ def test_scene_figure_draws_suppressed_boxes_dashed_and_names_them():
     gone = Detections(box + 0.05, np.array([3]), np.float32([0.6]))
     fig = detection.plot_scenes(image, [(box, np.array([3]))], [kept], suppressed=[gone], ncols=1)
     styles = [patch.get_linestyle() for patch in fig.axes[0].patches]
-    assert styles == ["solid", "solid", "--"], "true, kept, then the suppressed box dashed"
+    assert styles == ["-", "--", ":"], "true solid, kept dashed, then the suppressed box dotted"
     assert len(fig.legends) == 1
     assert [t.get_text() for t in fig.legends[0].get_texts()] == [
         "true box",

@@ -8,8 +8,6 @@ from helpers.detection.grid import owner_cells
 from helpers.detection.inference import Detections
 from helpers.detection.metrics import MeanAP
 
-SUPPRESSED_COLOUR = "tab:orange"  # a removed duplicate: close to the kept red box, yet distinct
-
 
 def plot_scenes(
     images: np.ndarray,
@@ -23,18 +21,26 @@ def plot_scenes(
     captions: list[str] | None = None,
     suppressed: list[Detections] | None = None,
 ):
-    """Canvases with true boxes (green, class on top) and detections (red, class:score).
+    """Canvases with true boxes (class on top) and detections (class:score below), drawn in
+    :data:`helpers.viz.TRUE_STYLE` and :data:`helpers.viz.PRED_STYLE`.
 
     ``images`` is ``(N, S, S, 1)`` float32; every box is normalised xyxy.
     ``grid_size`` draws the grid lines and shades the cells that own a true digit.
     ``captions`` replace the panel titles (by default: the number of digits and
     detections). ``suppressed`` detections (those non-maximum suppression removed)
-    are drawn dashed in orange, without a label.
+    are drawn dotted (:data:`helpers.viz.SUPPRESSED_STYLE`), without a label.
     """
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    from helpers.viz import PRED_COLOUR, TRUE_COLOUR, box_legend, draw_box, show_canvas
+    from helpers.viz import (
+        PRED_STYLE,
+        SUPPRESSED_STYLE,
+        TRUE_STYLE,
+        box_legend,
+        draw_box,
+        show_canvas,
+    )
 
     images = np.asarray(images)
     n = len(images)
@@ -73,12 +79,12 @@ def plot_scenes(
                     )
                     ax.plot((c + 0.5) * step, (r + 0.5) * step, "o", color="tab:blue", ms=2)
             for box, cls in zip(true_boxes, true_classes, strict=True):
-                draw_box(ax, box, side, TRUE_COLOUR)
+                draw_box(ax, box, side, TRUE_STYLE)
                 ax.text(
                     box[0] * side,
                     box[1] * side - 1,
                     str(cls),
-                    color=TRUE_COLOUR,
+                    color=TRUE_STYLE["color"],
                     fontsize=9,
                     va="bottom",
                     clip_on=True,
@@ -86,12 +92,12 @@ def plot_scenes(
         if detections is not None:
             det = detections[i]
             for box, cls, score in zip(det.boxes, det.classes, det.scores, strict=True):
-                draw_box(ax, box, side, PRED_COLOUR, linewidth=1.2)
+                draw_box(ax, box, side, PRED_STYLE, linewidth=1.2)
                 ax.text(
                     box[2] * side,
                     box[3] * side + 1,
                     f"{cls}:{score:.2f}",
-                    color=PRED_COLOUR,
+                    color=PRED_STYLE["color"],
                     fontsize=9,
                     ha="right",
                     va="top",
@@ -99,14 +105,14 @@ def plot_scenes(
                 )
         if suppressed is not None:
             for box in suppressed[i].boxes:
-                draw_box(ax, box, side, SUPPRESSED_COLOUR, linewidth=1.5, linestyle="--")
+                draw_box(ax, box, side, SUPPRESSED_STYLE, linewidth=1.5)
     box_legend(fig, predicted=detections is not None)
     if suppressed is not None:
         fig.legends[-1].remove()  # one legend that also names the dashed boxes
         handles = [
-            Line2D([], [], color=TRUE_COLOUR, label="true box"),
-            Line2D([], [], color=PRED_COLOUR, label="kept detection"),
-            Line2D([], [], color=SUPPRESSED_COLOUR, linestyle="--", label="suppressed"),
+            Line2D([], [], **TRUE_STYLE, label="true box"),
+            Line2D([], [], **PRED_STYLE, label="kept detection"),
+            Line2D([], [], **SUPPRESSED_STYLE, label="suppressed"),
         ]
         fig.legend(handles=handles, loc="upper right", ncols=3, frameon=False)
     if title:
