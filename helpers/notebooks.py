@@ -82,7 +82,8 @@ def student_version(notebook: NotebookNode, notebook_id: str) -> tuple[NotebookN
     Exercise ``n`` (1, 2, ...) is the ``n``-th cell tagged ``solution``; the code cell
     right after it is its check, tagged ``check``. Both cells get
     ``metadata["grading"] = {"notebook": notebook_id, "exercise": n, "role": ...}``, the
-    check cell also the :func:`checksum` of its source, and the notebook
+    check cell also the :func:`checksum` of its source, the solution cell also the
+    ``points`` its answer-key cell carries in ``metadata["points"]`` (if any), and the notebook
     ``metadata["grading"] = {"notebook": notebook_id, "exercises": count}``.
     """
     copy = nbformat.from_dict(notebook)  # a deep copy: the answer key stays untouched
@@ -98,6 +99,8 @@ def student_version(notebook: NotebookNode, notebook_id: str) -> tuple[NotebookN
         source = _text(cell.source).splitlines(keepends=True)
         cell.source = "".join(_leading_comments(source)) + STUB
         cell.metadata[GRADING_KEY] = _grading(notebook_id, stubbed, SOLUTION_TAG)
+        if "points" in cell.metadata:
+            cell.metadata[GRADING_KEY]["points"] = _points(cell.metadata["points"], notebook_id)
         check = cells[index + 1] if index + 1 < len(cells) else None
         if check is None or check.cell_type != "code":
             raise InputError(f"{notebook_id}: exercise {stubbed} has no check cell after it")
@@ -109,6 +112,12 @@ def student_version(notebook: NotebookNode, notebook_id: str) -> tuple[NotebookN
         }
     copy.metadata[GRADING_KEY] = {"notebook": notebook_id, "exercises": stubbed}
     return nbformat.from_dict(strip_widget_state(copy)), stubbed
+
+
+def _points(value, notebook_id: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InputError(f"{notebook_id}: a solution cell's points must be a whole number >= 0")
+    return value
 
 
 def _grading(notebook_id: str, exercise: int, role: str) -> dict:
