@@ -83,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     student = commands.add_parser("student", help="write student copies (solutions stubbed)")
     student.add_argument("source", help="a notebook or a folder of notebooks")
     student.add_argument("--out", required=True, help="folder for the student copies")
+    student.add_argument(
+        "--format",
+        choices=("plain", "nbgrader"),
+        default="plain",
+        help="plain: stubs for `grade`; nbgrader: marked solutions for nbgrader",
+    )
     student.set_defaults(run=run_student)
 
     detect = commands.add_parser(
@@ -279,7 +285,7 @@ def run_detect_train(args) -> dict:
 def run_student(args) -> dict:
     from helpers.notebooks import write_student_versions
 
-    counts = write_student_versions(Path(args.source), Path(args.out))
+    counts = write_student_versions(Path(args.source), Path(args.out), args.format)
     return {"command": "student", "out": args.out, "solutions_stubbed": counts}
 
 

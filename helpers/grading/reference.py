@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.errors import InputError
-from helpers.notebooks import GRADING_KEY, SOLUTION_TAG, checksum, read_notebook, student_version
+from helpers.notebooks import (
+    GRADING_KEY,
+    SOLUTION_TAG,
+    checksum,
+    exercise_call,
+    read_notebook,
+    student_version,
+)
 
 
 @dataclass(frozen=True)
@@ -77,25 +84,6 @@ def reference(path: Path) -> Reference:
         elif cell.cell_type == "code" and SOLUTION_TAG not in cell.metadata.get("tags", []):
             imports += _top_level_imports(cell.source)
     return Reference(path.stem, tuple(exercises), tuple(dict.fromkeys(imports)))
-
-
-def exercise_call(source: str) -> tuple[str | None, str]:
-    """``("KEY", "lambda: answer")`` from a check cell that calls
-    ``course.check_exercise("KEY", lambda: answer)``; ``(None, "")`` for any other cell."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None, ""
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and getattr(node.func, "attr", getattr(node.func, "id", None)) == "check_exercise"
-            and len(node.args) == 2
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
-        ):
-            return node.args[0].value, ast.get_source_segment(source, node.args[1])
-    return None, ""
 
 
 def _registered(key: str):
