@@ -128,6 +128,9 @@ def test_integrity_finds_changed_moved_and_deleted_checks(course, tmp_path):
     stripped = nbformat.from_dict(copy)  # an editor that drops cell metadata
     stripped.metadata, stripped.cells = {}, [new_code_cell(c.source) for c in copy.cells]
     assert states(stripped) == ("tiny", [INTACT, INTACT])
+    # without metadata, an exercise's solution is the code cell above its check
+    solutions = inspect(path, references).solutions
+    assert solutions == {n: c.source for n, c in ((1, copy.cells[2]), (2, copy.cells[5]))}
 
 
 def test_finds_flat_and_per_student_submissions(tmp_path):

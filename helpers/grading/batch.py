@@ -34,15 +34,14 @@ class ExerciseResult:
     """Exercise ``number``: passed or not, what to tell the student, what it is worth.
 
     ``column`` names it in ``grades.csv``: the exercise's key (``01.paste_batch``), or
-    ``<notebook>:<number>`` for an exercise still checked with ``course.check``.
-    ``outside`` is True when it was judged outside the kernel."""
+    ``<notebook>:<number>`` for an exercise still checked with ``course.check`` (and judged
+    inside the kernel)."""
 
     number: int
     passed: bool
     message: str
     points: int = 1
     column: str = ""
-    outside: bool = False
 
     @property
     def earned(self) -> int:
@@ -148,8 +147,7 @@ def grade_one(
 def _result(reference: Reference, number: int, passed: bool, message: str) -> ExerciseResult:
     exercise = next(e for e in reference.exercises if e.number == number)
     column = exercise.key or f"{reference.notebook}:{number}"
-    outside = exercise.key is not None
-    return ExerciseResult(number, passed, message, exercise.points, column, outside)
+    return ExerciseResult(number, passed, message, exercise.points, column)
 
 
 def _score(

@@ -62,8 +62,8 @@ class Inspection:
     ``problem`` is empty when the submission can run; otherwise it says why not (not a
     notebook, not a notebook of this course, no exercises left), ``detail`` may say more.
     ``solutions`` holds the text of each exercise's solution cell as handed in (by
-    exercise number; missing when the cell was deleted). :func:`prepare` makes the
-    notebook to execute.
+    exercise number; the code cell above its check when the metadata is gone).
+    :func:`prepare` makes the notebook to execute.
     """
 
     notebook: str = ""
@@ -89,6 +89,10 @@ def inspect(path: Path, references: dict[str, Reference]) -> Inspection:
         return Inspection(found.notebook, "no exercises", "", checks, reference=found)
     solution_cells, _ = _exercise_cells(submission, found.notebook)
     solutions = {n: _source(submission.cells[i]) for n, i in solution_cells.items()}
+    for check in checks:  # an editor dropped the metadata: the code cell above the check
+        above = [i for i in range(check.index or 0) if submission.cells[i].cell_type == "code"]
+        if check.number not in solutions and above:
+            solutions[check.number] = _source(submission.cells[above[-1]])
     return Inspection(found.notebook, "", "", checks, submission, found, solutions)
 
 
