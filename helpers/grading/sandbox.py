@@ -200,7 +200,9 @@ def _prefix() -> Path:
 
 
 def _bwrap_command(job: Path, uid: int | None, command: list[str]) -> list[str]:
-    args = [BWRAP, "--die-with-parent", "--new-session", "--unshare-net", "--unshare-pid"]
+    # found on the grader's PATH: the sandbox's own PATH is a short one
+    args = [shutil.which(BWRAP) or BWRAP, "--die-with-parent", "--new-session"]
+    args += ["--unshare-net", "--unshare-pid"]
     args += ["--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     if uid is None:
         args += ["--unshare-user"]
