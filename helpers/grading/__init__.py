@@ -4,10 +4,14 @@ Modules, one job each:
 
 * :mod:`helpers.grading.reference` - what each course notebook's check cells must be
 * :mod:`helpers.grading.integrity` - which notebook a submission is; are its checks intact?
-* :mod:`helpers.grading.sandbox` - run a submission in its own process, folder and kernel
+  and the notebook to run, its check cells replaced
+* :mod:`helpers.grading.sandbox` - run a submission in bubblewrap, its own folder and kernel
 * :mod:`helpers.grading.runner` - the script that process runs (nbclient, no TensorFlow)
+* :mod:`helpers.grading.collect` - the kernel's side of an exercise: outputs, no judgement
+* :mod:`helpers.grading.plain` - plain data in and out of the kernel (``.npz``, no pickle)
+* :mod:`helpers.grading.judging` - the grader's side: secret cases, judged with its helpers
 * :mod:`helpers.grading.batch` - find submissions, grade them in parallel, score exercises
-* :mod:`helpers.grading.report` - ``grades.csv``, feedback files, summary and progress
+* :mod:`helpers.grading.report` - ``grades.csv``, ``grades.json``, feedback, summary, progress
 """
 
 from __future__ import annotations
