@@ -17,7 +17,8 @@ read-only. Inside, the kernel runs as a user of its own:
   the run to a user id of its own (:func:`_sandbox_uid`) with no capabilities.
 
 Limits (:class:`Limits`, set by :mod:`helpers.grading.runner` on itself and the kernel):
-memory as ``RLIMIT_DATA`` (TensorFlow starts and trains under it; ``RLIMIT_AS`` breaks it),
+memory as ``RLIMIT_DATA`` (TensorFlow starts and trains under 1 GiB of it, where it needs
+4 GiB of ``RLIMIT_AS``: ``python -m benchmarks.grading_memory``),
 processes and threads (``RLIMIT_NPROC``), CPU seconds per process, and the size of any one
 file written.
 """
