@@ -1,4 +1,4 @@
-"""Seconds per graded notebook, with ``--jobs 1`` and ``--jobs 2``.
+"""Seconds per graded notebook, with ``--jobs 1`` and ``--jobs 2``, sandbox on and off.
 
 Usage::
 
@@ -6,9 +6,11 @@ Usage::
 
 Makes ``2 * copies`` submissions of notebook 01 from its student copy (half with the
 solutions put back, half left empty), grades them with ``python -m helpers grade``
-(quick mode, offline sample) once per job count, and writes the wall time of each
-whole command, per notebook, to ``results/grading_speed.json``. The load average is
-recorded beside it: on a shared machine other work slows every figure down.
+(quick mode, offline sample) once per job count, without the sandbox (``--no-sandbox``,
+the baseline) and with it, in one run, and writes the wall time of each whole command,
+per notebook, with the sandbox's ratio to the baseline of the same job count, to
+``results/grading_speed.json``. The load average is recorded beside it: on a shared
+machine other work slows every figure down.
 """
 
 from __future__ import annotations
@@ -45,12 +47,20 @@ def make_submissions(folder: Path, copies: int) -> None:
         nbformat.write(copy, folder / f"empty_{n}.ipynb")
 
 
-def time_grading(folder: Path, out: Path, jobs: int) -> float:
+def time_grading(folder: Path, out: Path, jobs: int, sandbox: bool) -> float:
     """Wall seconds of one ``python -m helpers grade`` command."""
     command = [sys.executable, "-m", "helpers", "grade", str(folder), "--out", str(out)]
+    command += ["--jobs", str(jobs)] + ([] if sandbox else ["--no-sandbox"])
     start = time.perf_counter()
-    subprocess.run([*command, "--jobs", str(jobs)], check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
     return time.perf_counter() - start
+
+
+def memory_gib() -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return round(int(line.split()[1]) / 2**20)
+    return 0
 
 
 def cpu_model() -> str:
@@ -70,11 +80,14 @@ def main() -> None:
         folder.mkdir()
         make_submissions(folder, args.copies)
         count = 2 * args.copies
-        for jobs in (1, 2):
-            load_before = os.getloadavg()[0]
-            seconds = time_grading(folder, Path(tmp) / f"grades_{jobs}", jobs)
-            rows.append(
-                {
+        baseline = {}
+        for sandbox in (False, True):
+            for jobs in (1, 2):
+                load_before = os.getloadavg()[0]
+                out = Path(tmp) / f"grades_{jobs}_{sandbox}"
+                seconds = time_grading(folder, out, jobs, sandbox)
+                row = {
+                    "sandbox": sandbox,
                     "jobs": jobs,
                     "notebooks": count,
                     "wall_seconds": round(seconds, 1),
@@ -82,9 +95,14 @@ def main() -> None:
                     "load_average_before": round(load_before, 1),
                     "load_average_after": round(os.getloadavg()[0], 1),
                 }
-            )
-            print(json.dumps(rows[-1]), flush=True)
-    result = {"machine": f"{cpu_model()}, {os.cpu_count()} cores", "notebook": NOTEBOOK}
+                if sandbox:
+                    row["ratio_to_no_sandbox"] = round(seconds / baseline[jobs], 2)
+                else:
+                    baseline[jobs] = seconds
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    machine = f"{cpu_model()}, {os.cpu_count()} cores, {memory_gib()} GiB, no GPU"
+    result = {"machine": machine, "notebook": NOTEBOOK}
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "grading_speed.json"
     path.write_text(json.dumps({**result, "runs": rows}, indent=2) + "\n")

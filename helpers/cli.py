@@ -83,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     student = commands.add_parser("student", help="write student copies (solutions stubbed)")
     student.add_argument("source", help="a notebook or a folder of notebooks")
     student.add_argument("--out", required=True, help="folder for the student copies")
+    student.add_argument(
+        "--format",
+        choices=("plain", "nbgrader"),
+        default="plain",
+        help="plain: stubs for `grade`; nbgrader: marked solutions for nbgrader",
+    )
     student.set_defaults(run=run_student)
 
     detect = commands.add_parser(
@@ -115,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grade.add_argument(
         "--max-file-mb", type=_positive_int, default=1024, help="largest file a run may write"
+    )
+    grade.add_argument(
+        "--max-memory-mb", type=_positive_int, default=6144, help="memory per process (6144)"
+    )
+    grade.add_argument("--only", metavar="STUDENT", help="regrade one student, update their row")
+    grade.add_argument(
+        "--no-sandbox", action="store_true", help="run without bubblewrap (trusted code only)"
     )
     grade.set_defaults(run=run_grade)
 
@@ -272,7 +285,7 @@ def run_detect_train(args) -> dict:
 def run_student(args) -> dict:
     from helpers.notebooks import write_student_versions
 
-    counts = write_student_versions(Path(args.source), Path(args.out))
+    counts = write_student_versions(Path(args.source), Path(args.out), args.format)
     return {"command": "student", "out": args.out, "solutions_stubbed": counts}
 
 
@@ -281,13 +294,26 @@ def run_grade(args) -> dict:
     from helpers.grading import Limits, grade_folder, summary_table
 
     root = Path(__file__).resolve().parents[1]
-    limits = Limits(args.cell_timeout, args.timeout, args.max_file_mb << 20)
+    limits = Limits(
+        args.cell_timeout, args.timeout, args.max_file_mb << 20, args.max_memory_mb << 20
+    )
     out = Path(args.out)
     source = Path(args.source) if args.source else root / "notebooks"
-    grades = grade_folder(Path(args.submissions), out, source, root, limits, args.jobs)
+    sandbox = not args.no_sandbox
+    grades = grade_folder(
+        Path(args.submissions),
+        out,
+        source,
+        root,
+        limits,
+        args.jobs,
+        sandbox=sandbox,
+        only=args.only,
+    )
     print(summary_table(grades))
     return {
         "command": "grade",
+        "sandboxed": sandbox,
         "submissions": len(grades),
         "ok": sum(grade.status == "ok" for grade in grades),
         "grades": str(out / "grades.csv"),

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import re
@@ -82,7 +83,8 @@ def student_version(notebook: NotebookNode, notebook_id: str) -> tuple[NotebookN
     Exercise ``n`` (1, 2, ...) is the ``n``-th cell tagged ``solution``; the code cell
     right after it is its check, tagged ``check``. Both cells get
     ``metadata["grading"] = {"notebook": notebook_id, "exercise": n, "role": ...}``, the
-    check cell also the :func:`checksum` of its source, and the notebook
+    check cell also the :func:`checksum` of its source, the solution cell also the
+    ``points`` its answer-key cell carries in ``metadata["points"]`` (if any), and the notebook
     ``metadata["grading"] = {"notebook": notebook_id, "exercises": count}``.
     """
     copy = nbformat.from_dict(notebook)  # a deep copy: the answer key stays untouched
@@ -98,6 +100,8 @@ def student_version(notebook: NotebookNode, notebook_id: str) -> tuple[NotebookN
         source = _text(cell.source).splitlines(keepends=True)
         cell.source = "".join(_leading_comments(source)) + STUB
         cell.metadata[GRADING_KEY] = _grading(notebook_id, stubbed, SOLUTION_TAG)
+        if "points" in cell.metadata:
+            cell.metadata[GRADING_KEY]["points"] = _points(cell.metadata["points"], notebook_id)
         check = cells[index + 1] if index + 1 < len(cells) else None
         if check is None or check.cell_type != "code":
             raise InputError(f"{notebook_id}: exercise {stubbed} has no check cell after it")
@@ -109,6 +113,12 @@ def student_version(notebook: NotebookNode, notebook_id: str) -> tuple[NotebookN
         }
     copy.metadata[GRADING_KEY] = {"notebook": notebook_id, "exercises": stubbed}
     return nbformat.from_dict(strip_widget_state(copy)), stubbed
+
+
+def _points(value, notebook_id: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InputError(f"{notebook_id}: a solution cell's points must be a whole number >= 0")
+    return value
 
 
 def _grading(notebook_id: str, exercise: int, role: str) -> dict:
@@ -148,19 +158,137 @@ def _leading_comments(lines: list[str]) -> list[str]:
     return kept
 
 
-def write_student_versions(source: Path, out: Path) -> dict[str, int]:
-    """Write student copies of the notebooks in ``source`` to ``out``; stub counts by name.
+#: The first cell of a notebook for nbgrader: nbgrader runs a notebook in its own folder
+#: (``source/``, ``release/``, ``submitted/``, ``autograded/`` under the course folder), so
+#: the cell puts the nearest folder above it that holds ``helpers/`` on ``sys.path``.
+NBGRADER_SETUP = """\
+# For nbgrader: use the course's helpers from this folder or the nearest one above it.
+import sys
+from pathlib import Path
+
+for _folder in [Path.cwd(), *Path.cwd().parents]:
+    if (_folder / "helpers" / "__init__.py").is_file():
+        sys.path.insert(0, str(_folder))
+        break
+"""
+_BEGIN, _END = "### BEGIN SOLUTION\n", "### END SOLUTION\n"
+
+
+def nbgrader_version(notebook: NotebookNode, notebook_id: str) -> tuple[NotebookNode, int]:
+    """A copy of ``notebook`` that nbgrader 0.9 turns into an assignment; returns it and
+    the number of exercises.
+
+    Exercise ``n``'s solution cell keeps its leading comment lines (the task) and puts
+    the rest between ``### BEGIN SOLUTION`` and ``### END SOLUTION``, which
+    ``nbgrader generate_assignment`` replaces by a stub. Its check cell becomes a locked,
+    autograded test cell (``grade_id`` ``<notebook>-check-<n>``, worth the solution cell's
+    ``metadata["points"]``, else the registered exercise's, else 1) that raises when the
+    answer is wrong: nbgrader scores a test cell by whether it raises, and
+    ``course.check_exercise`` only prints.
+    Markdown cells are read-only. A first, locked cell (:data:`NBGRADER_SETUP`) finds
+    ``helpers``. nbgrader runs all of this inside the student's kernel, unsandboxed.
+    """
+    copy = nbformat.from_dict(notebook)
+    cells = copy.cells
+    number = 0
+    for index, cell in enumerate(cells):
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        if cell.cell_type == "markdown":
+            cell.metadata["nbgrader"] = _nbgrader(f"{notebook_id}-text-{index}", locked=True)
+        if cell.cell_type != "code" or SOLUTION_TAG not in cell.metadata.get("tags", []):
+            continue
+        number += 1
+        lines = _text(cell.source).splitlines(keepends=True)
+        task = _leading_comments(lines)
+        answer = "".join(lines[len(task) :])
+        answer += "" if answer.endswith("\n") or not answer else "\n"
+        cell.source = "".join(task) + _BEGIN + answer + _END
+        cell.metadata["nbgrader"] = _nbgrader(f"{notebook_id}-solution-{number}", solution=True)
+        check = cells[index + 1] if index + 1 < len(cells) else None
+        if check is None or check.cell_type != "code":
+            raise InputError(f"{notebook_id}: exercise {number} has no check cell after it")
+        key, _ = exercise_call(_text(check.source))
+        points = _points(cell.metadata.get("points", _registered_points(key)), notebook_id)
+        check.source = _raising_check(_text(check.source))
+        check.metadata["nbgrader"] = _nbgrader(
+            f"{notebook_id}-check-{number}", grade=True, locked=True, points=points
+        )
+    setup = nbformat.v4.new_code_cell(NBGRADER_SETUP)
+    setup.metadata["nbgrader"] = _nbgrader(f"{notebook_id}-setup", locked=True)
+    cells.insert(0, setup)
+    copy.metadata.setdefault(
+        "kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"}
+    )
+    return nbformat.from_dict(strip_widget_state(copy)), number
+
+
+def _registered_points(key: str | None) -> int:
+    if key is None:
+        return 1
+    from helpers import exercises  # here: only nbgrader copies of keyed checks need it
+
+    return exercises.get(key).points
+
+
+def _nbgrader(grade_id: str, **flags) -> dict:
+    cell = {"grade": False, "solution": False, "locked": False, "task": False}
+    return {**cell, **flags, "grade_id": grade_id, "schema_version": 3}
+
+
+def exercise_call(source: str) -> tuple[str | None, str]:
+    """``("KEY", "lambda: answer")`` from a check cell that calls
+    ``course.check_exercise("KEY", lambda: answer)``; ``(None, "")`` for any other cell."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None, ""
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", None)) == "check_exercise"
+            and len(node.args) == 2
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            return node.args[0].value, ast.get_source_segment(source, node.args[1])
+    return None, ""
+
+
+def _raising_check(source: str) -> str:
+    """``course.check_exercise(...)`` as a statement that raises when it returns False;
+    any other check (``course.check`` raises already) as it is."""
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return source
+    call = body[0].value if len(body) == 1 and isinstance(body[0], ast.Expr) else None
+    name = getattr(getattr(call, "func", None), "attr", None)
+    if not isinstance(call, ast.Call) or name != "check_exercise":
+        return source
+    condition = ast.get_source_segment(source, call)  # its parentheses carry any line breaks
+    return f'if not {condition}:\n    raise AssertionError("Not yet: see the message above")\n'
+
+
+def write_student_versions(source: Path, out: Path, format: str = "plain") -> dict[str, int]:
+    """Write student copies of the notebooks in ``source`` to ``out``; exercise counts by
+    name. ``format`` is ``"plain"`` (:func:`student_version`: stubs and checks, for
+    ``python -m helpers grade``) or ``"nbgrader"`` (:func:`nbgrader_version`: the
+    solutions marked, for ``nbgrader generate_assignment``).
 
     Every notebook is read and checked before ``out`` is created, so a bad source leaves
     nothing behind.
     """
+    versions = {"plain": student_version, "nbgrader": nbgrader_version}
+    if format not in versions:
+        raise InputError(f"--format: expected plain or nbgrader, got {format!r}")
     if out.resolve() == Path(source).resolve():
         raise InputError("--out must differ from the source folder: it would overwrite solutions")
     if out.exists() and not out.is_dir():
         raise InputError(f"--out: expected a folder, got the file {out}")
     # every notebook read and stubbed before ``out`` is made: a bad source leaves nothing
     copies = {
-        path.name: student_version(read_notebook(path), path.stem)
+        path.name: versions[format](read_notebook(path), path.stem)
         for path in _notebook_paths(Path(source))
     }
     out.mkdir(parents=True, exist_ok=True)

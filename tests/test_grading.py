@@ -1,71 +1,29 @@
-"""Grading submitted notebooks: synthetic submissions made here from a student copy.
+"""Grading submitted notebooks: student copies, integrity, plain data, the command line.
 
-The slow cases run one kernel each, on a tiny course notebook made for the purpose (a
-setup cell, two exercises with solution-tagged cells, check cells calling
-helpers.course), graded in one batch with two jobs.
+The attacks on a grade, in the sandbox, are in ``test_grading_sandbox.py``.
 """
 
 import csv
 import json
-import subprocess
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from gradingtools import SOLUTIONS, WRONG, check_cell, keyed_key, solved, tiny_key
+from nbformat.v4 import new_code_cell, new_notebook
 
 from helpers.cli import main
 from helpers.errors import InputError
-from helpers.grading import Limits, grade_folder
+from helpers.grading import Limits, plain, sandbox
 from helpers.grading.batch import find_submissions
 from helpers.grading.integrity import CHANGED, DELETED, INTACT, MOVED, inspect
+from helpers.grading.judging import defines
 from helpers.grading.reference import load_references
 from helpers.grading.sandbox import run_isolated
 from helpers.notebooks import CHECK_TAG, GRADING_KEY, checksum, student_version
 
 ROOT = Path(__file__).resolve().parents[1]
-SOLUTIONS = ("answer = 6 * 7\n", "def double(x):\n    return 2 * x\n")
-WRONG = ("answer = 41\n", "def double(x):\n    return x\n")
-
-
-def tiny_key() -> nbformat.NotebookNode:
-    """The answer key of a two-exercise notebook with the course notebooks' structure."""
-    return new_notebook(
-        cells=[
-            new_markdown_cell("# Tiny notebook"),
-            new_code_cell("from helpers import course\n\ncourse.setup()"),
-            new_code_cell(
-                "# Exercise 1: set `answer` to six times seven.\n" + SOLUTIONS[0],
-                metadata={"tags": ["solution"]},
-            ),
-            new_code_cell('course.check(answer == 42, "multiply 6 by 7")'),
-            new_markdown_cell("Now a function."),
-            new_code_cell(
-                "# Exercise 2: write `double(x)`, twice x.\n" + SOLUTIONS[1],
-                metadata={"tags": ["solution"]},
-            ),
-            new_code_cell('course.check(double(21) == 42 and double(0) == 0, "return 2 * x")'),
-        ]
-    )
-
-
-def solved(copy, *answers: str | None):
-    """``copy`` with exercise n's solution cell set to ``answers[n]`` (None: left as is)."""
-    notebook = nbformat.from_dict(copy)
-    cells = [c for c in notebook.cells if c.metadata.get(GRADING_KEY, {}).get("role") == "solution"]
-    for cell, answer in zip(cells, answers, strict=True):
-        if answer is not None:
-            cell.source = answer
-    return notebook
-
-
-def check_cell(notebook, number: int):
-    return next(
-        c
-        for c in notebook.cells
-        if c.metadata.get(GRADING_KEY, {}).get("role") == "check"
-        and c.metadata[GRADING_KEY]["exercise"] == number
-    )
 
 
 @pytest.fixture
@@ -90,6 +48,52 @@ def test_student_copy_carries_ids_and_checksums():
     assert [c.metadata[GRADING_KEY]["exercise"] for c in solutions] == [1, 2]
     assert all(c.source.endswith("# YOUR CODE HERE\n") for c in solutions)
     assert "6 * 7" in tiny_key().cells[2].source, "the answer key is left untouched"
+
+
+def test_references_name_exercises_judged_outside_and_their_points(tmp_path):
+    import grading_exercises  # noqa: F401  registers 99.answer and 99.double
+
+    nbformat.write(keyed_key(), tmp_path / "keyed.ipynb")
+    nbformat.write(tiny_key(), tmp_path / "tiny.ipynb")
+    references = load_references(tmp_path)
+    keyed = [(e.key, e.get_answer, e.points) for e in references["keyed"].exercises]
+    # exercise 1's points come from its solution cell, exercise 2's from its registration
+    assert keyed == [("99.answer", "lambda: answer", 3), ("99.double", "lambda: double", 2)]
+    assert [(e.key, e.points) for e in references["tiny"].exercises] == [(None, 1), (None, 1)]
+    bad = keyed_key()
+    bad.cells[2].metadata["points"] = -1
+    with pytest.raises(InputError, match="points must be a whole number"):
+        student_version(bad, "keyed")
+
+
+def test_plain_data_round_trips_without_pickle(tmp_path):
+    value = {"boxes": np.arange(8.0).reshape(2, 4), "names": ["a", None], "n": np.int64(3)}
+    plain.dump(value, tmp_path / "x.npz")
+    back = plain.load(tmp_path / "x.npz")
+    assert back["names"] == ["a", None] and back["n"] == 3
+    np.testing.assert_array_equal(back["boxes"], value["boxes"])
+    with pytest.raises(InputError, match="array of Python objects"):
+        plain.dump(np.array([object()]), tmp_path / "y.npz")
+    with pytest.raises(InputError, match="plain data"):
+        plain.dump({"f": len}, tmp_path / "y.npz")
+    np.save(tmp_path / "pickled.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(InputError, match="not a plain-data file"):
+        plain.load(tmp_path / "pickled.npy")
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("def double(x):\n    return 2 * x\n", True),
+        ("double = lambda x: 2 * x\n", True),
+        ("from operator import mul as double\n", True),
+        ("# YOUR CODE HERE\n", False),
+        ("print(double)\n", False),
+        ("%time\ndouble = 1\n", True),  # IPython magic: read as text
+    ],
+)
+def test_an_answer_must_be_defined_in_its_own_cell(source, expected):
+    assert defines(source, "double") is expected
 
 
 def test_integrity_finds_changed_moved_and_deleted_checks(course, tmp_path):
@@ -124,6 +128,9 @@ def test_integrity_finds_changed_moved_and_deleted_checks(course, tmp_path):
     stripped = nbformat.from_dict(copy)  # an editor that drops cell metadata
     stripped.metadata, stripped.cells = {}, [new_code_cell(c.source) for c in copy.cells]
     assert states(stripped) == ("tiny", [INTACT, INTACT])
+    # without metadata, an exercise's solution is the code cell above its check
+    solutions = inspect(path, references).solutions
+    assert solutions == {n: c.source for n, c in ((1, copy.cells[2]), (2, copy.cells[5]))}
 
 
 def test_finds_flat_and_per_student_submissions(tmp_path):
@@ -148,86 +155,22 @@ def test_empty_or_missing_folder_exits_2_with_one_line(tmp_path, capsys, folder)
     assert not (tmp_path / "grades").exists()
 
 
-def test_grades_a_batch_of_synthetic_submissions(course, tmp_path):
-    key, copy = course
-    folder = tmp_path / "submissions"
-    folder.mkdir()
-    tampered = solved(copy, WRONG[0], SOLUTIONS[1])
-    check_cell(tampered, 1).source = 'course.check(True, "multiply 6 by 7")'
-    chaos = solved(
-        copy,
-        # empties its working folder, then writes a file over the size limit
-        "import os\nfor name in os.listdir('.'):\n    os.remove(name)\n"
-        "open('big.bin', 'wb').write(bytes(2 << 20))\nanswer = 42\n",
-        SOLUTIONS[1] + "import sys\n\nsys.exit()\n",
-    )
-    chaos.cells.insert(2, new_code_cell("import no_such_module_anywhere"))
-    chaos.cells.append(new_code_cell("import os\n\nos._exit(1)"))  # ends its own kernel
-    submissions = {
-        "all_correct": solved(copy, *SOLUTIONS),
-        "all_empty": copy,
-        "half_right": solved(copy, SOLUTIONS[0], WRONG[1]),
-        "tampered": tampered,
-        "endless": solved(copy, "while True:\n    pass\n", SOLUTIONS[1]),
-        "prints_correct": solved(copy, 'print("Correct!")\n', 'print("Correct!")\n'),
-        "redefines_check": solved(
-            copy, "course.check = lambda condition, hint: print('Correct!')\n", None
-        ),
-        "chaos": chaos,
-        "other_course": new_notebook(cells=[new_code_cell("print('hello')")]),
-        "no_exercises": nbformat.from_dict({**copy, "cells": copy.cells[:2]}),
-    }
-    for name, notebook in submissions.items():
-        nbformat.write(notebook, folder / f"{name}.ipynb")
-    (folder / "broken_json.ipynb").write_text('{"cells": [')
-    (folder / "json_not_notebook.ipynb").write_text('{"cells": 3}')
-    lines = []
-    limits = Limits(cell_seconds=45, notebook_seconds=300, max_file_bytes=1 << 20)
-    grade_folder(folder, tmp_path / "grades", key, ROOT, limits, jobs=2, echo=lines.append)
-
-    with (tmp_path / "grades" / "grades.csv").open() as file:
-        rows = {row["student"]: row for row in csv.DictReader(file)}
-    table = {name: (row["ex1"], row["ex2"], row["status"]) for name, row in rows.items()}
-    assert table == {
-        "all_correct": ("1", "1", "ok"),
-        "all_empty": ("0", "0", "ok"),
-        "broken_json": ("", "", "not a notebook"),
-        "chaos": ("0", "1", "kernel died"),
-        "endless": ("0", "1", "timeout"),
-        "half_right": ("1", "0", "ok"),
-        "json_not_notebook": ("", "", "not a notebook"),
-        "no_exercises": ("0", "0", "no exercises"),
-        "other_course": ("", "", "not a notebook of this course"),
-        "prints_correct": ("0", "0", "ok"),
-        "redefines_check": ("0", "0", "ok"),
-        "tampered": ("0", "1", "tampered"),
-    }
-    assert rows["all_correct"]["total"] == "2" and rows["all_correct"]["out_of"] == "2"
-    assert len(lines) == 12 and all(line.startswith("[") for line in lines)
-    assert lines[-1].startswith("[" + "#" * 20 + "] 12/12")
-    half = (tmp_path / "grades" / "feedback" / "half_right" / "half_right.md").read_text()
-    assert "| 1 | pass | Correct! |" in half and "| 2 | fail | Not yet: return 2 * x |" in half
-    tampered_feedback = (tmp_path / "grades" / "feedback" / "tampered" / "tampered.md").read_text()
-    assert "the check cell was changed" in tampered_feedback
-    assert not list(ROOT.glob("big.bin")), "nothing ran in the checkout"
-    # runners and kernels carry their temporary folder's name on their command lines
-    leftover = subprocess.run(["pgrep", "-f", "helpers-grade-"], capture_output=True, text=True)
-    assert leftover.stdout == "", "no kernel outlives its run"
-
-
 def test_cli_prints_a_summary_table_and_a_json_line(course, tmp_path, capsys):
     key, _ = course
     folder = tmp_path / "submissions" / "zoe"  # one sub-folder per student
     folder.mkdir(parents=True)
     (folder / "homework.ipynb").write_text("not JSON at all")
     out = tmp_path / "grades"
-    assert main(["grade", str(folder.parent), "--out", str(out), "--source", str(key)]) == 0
+    command = ["grade", str(folder.parent), "--out", str(out), "--source", str(key)]
+    assert main([*command, "--no-sandbox"]) == 0  # no kernel starts: nothing to sandbox
     printed = capsys.readouterr()
     table, summary = printed.out.strip().rsplit("\n", 1)
+    table, warning = table.rsplit("\n", 1)
+    assert warning.startswith("UNSANDBOXED")
     assert table.splitlines()[0].split() == ["student", "notebook", "exercises", "score", "status"]
     row = ["zoe", "homework.ipynb", "-", "0/0", "not", "a", "notebook"]
     assert table.splitlines()[2].split() == row
-    assert json.loads(summary)["submissions"] == 1
+    assert json.loads(summary)["submissions"] == 1 and json.loads(summary)["sandboxed"] is False
     assert "1/1  zoe  homework.ipynb  0/0" in printed.err
     feedback = (out / "feedback" / "zoe" / "homework.md").read_text()
     assert "Not graded: not a notebook." in feedback and "homework.ipynb is not a valid" in feedback
@@ -239,9 +182,63 @@ def test_a_notebook_out_of_time_stops_and_leaves_later_cells_unrun():
         cells=[new_code_cell("x = 1"), new_code_cell("while True:\n    pass"), new_code_cell("y")]
     )
     limits = Limits(cell_seconds=120, notebook_seconds=8)
-    run = run_isolated(notebook, ROOT, limits)
+    run = run_isolated(lambda folder: notebook, ROOT, limits, sandbox=False)
     assert run.outcome == "timeout" and 8 <= run.seconds < 60
     assert run.cells == {
         0: {"status": "ok", "error": ""},
         1: {"status": "timeout", "error": "CellTimeout: the cell ran past its time limit"},
     }
+
+
+@pytest.mark.parametrize("bwrap", ["no-such-bwrap", "false"])
+def test_grade_refuses_without_a_working_sandbox(course, tmp_path, capsys, monkeypatch, bwrap):
+    key, copy = course
+    nbformat.write(copy, tmp_path / "alice.ipynb")
+    monkeypatch.setattr(sandbox, "BWRAP", bwrap)  # missing, or one that cannot start
+    out = tmp_path / "grades"
+    assert main(["grade", str(tmp_path / "alice.ipynb"), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and error.count("\n") == 1
+    assert "--no-sandbox" in error and not out.exists()
+    assert ("not installed" if bwrap == "no-such-bwrap" else "cannot start") in error
+
+
+def test_no_sandbox_grades_and_only_regrades_one_student(tmp_path, capsys, monkeypatch):
+    import grading_exercises  # noqa: F401  registers 99.answer and 99.double
+
+    monkeypatch.setattr(sandbox, "BWRAP", "no-such-bwrap")  # --no-sandbox never looks
+    key = tmp_path / "key"
+    key.mkdir()
+    nbformat.write(keyed_key(), key / "keyed.ipynb")
+    copy, _ = student_version(keyed_key(), "keyed")
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    nbformat.write(solved(copy, SOLUTIONS[0], WRONG[1]), folder / "alice.ipynb")
+    nbformat.write(copy, folder / "bob.ipynb")
+    out = tmp_path / "grades"
+    command = ["grade", str(folder), "--out", str(out), "--source", str(key), "--no-sandbox"]
+
+    def rows():
+        with (out / "grades.csv").open() as file:
+            return {row["student"]: row for row in csv.DictReader(file)}
+
+    assert main(command) == 0
+    first = rows()
+    assert list(first["alice"]) == [
+        "student", "99.answer", "99.double", "total", "out_of", "percentage", "status", "sandboxed"
+    ]  # fmt: skip
+    assert [first["alice"][k] for k in ("99.answer", "99.double", "total", "percentage")] == [
+        "3", "0", "3", "60.0"
+    ]  # fmt: skip
+    assert first["bob"]["total"] == "0" and first["bob"]["sandboxed"] == "no"
+    assert "UNSANDBOXED" in capsys.readouterr().out
+    nbformat.write(solved(copy, *SOLUTIONS), folder / "bob.ipynb")  # bob hands in again
+    (folder / "alice.ipynb").write_text("alice's file is not read again")
+    assert main([*command, "--only", "bob"]) == 0
+    second = rows()
+    assert second["alice"] == first["alice"]
+    assert [second["bob"][k] for k in ("99.answer", "99.double", "total", "out_of")] == [
+        "3", "2", "5", "5"
+    ]  # fmt: skip
+    assert main([*command, "--only", "carol"]) == 2
+    assert "no submission of 'carol'" in capsys.readouterr().err

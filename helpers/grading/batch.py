@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 import time
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from helpers.errors import InputError
-from helpers.grading.integrity import DELETED, INTACT, inspect
+from helpers.grading.integrity import DELETED, INTACT, CheckCell, inspect, prepare
+from helpers.grading.judging import draw_cases, judge, registering_module
 from helpers.grading.reference import Reference
 from helpers.grading.sandbox import Limits, RunResult, run_isolated
 
@@ -27,11 +31,21 @@ class Submission:
 
 @dataclass(frozen=True)
 class ExerciseResult:
-    """Exercise ``number``: passed or not, and what to tell the student."""
+    """Exercise ``number``: passed or not, what to tell the student, what it is worth.
+
+    ``column`` names it in ``grades.csv``: the exercise's key (``01.paste_batch``), or
+    ``<notebook>:<number>`` for an exercise still checked with ``course.check`` (and judged
+    inside the kernel)."""
 
     number: int
     passed: bool
     message: str
+    points: int = 1
+    column: str = ""
+
+    @property
+    def earned(self) -> int:
+        return self.points if self.passed else 0
 
 
 @dataclass(frozen=True)
@@ -45,10 +59,16 @@ class Grade:
     status: str
     seconds: float
     detail: str = ""  # why a file could not be graded, for the feedback
+    sandboxed: bool = True
 
     @property
     def score(self) -> int:
-        return sum(exercise.passed for exercise in self.exercises)
+        """Points earned."""
+        return sum(exercise.earned for exercise in self.exercises)
+
+    @property
+    def out_of(self) -> int:
+        return sum(exercise.points for exercise in self.exercises)
 
 
 def find_submissions(folder: Path) -> list[Submission]:
@@ -72,18 +92,46 @@ def find_submissions(folder: Path) -> list[Submission]:
 
 
 def grade_one(
-    submission: Submission, references: dict[str, Reference], course_root: Path, limits: Limits
+    submission: Submission,
+    references: dict[str, Reference],
+    course_root: Path,
+    limits: Limits,
+    sandbox: bool = True,
+    seed: int = 0,
 ) -> Grade:
-    """Inspect, run and score one submission."""
+    """Inspect, run and score one submission.
+
+    Exercises with a key are judged here, outside the kernel, on cases drawn from
+    ``seed`` (kept from the students) and the submission's file name."""
     start = time.monotonic()
     inspection = inspect(submission.path, references)
-    if inspection.prepared is None:
-        checks = inspection.checks
-        results = tuple(ExerciseResult(c.number, False, inspection.problem) for c in checks)
+    reference = inspection.reference
+    if inspection.problem:
         problem, detail = inspection.problem, inspection.detail
-        return Grade(submission, inspection.notebook, results, problem, 0.0, detail)
-    run = run_isolated(inspection.prepared, course_root, limits)
-    results = tuple(_score(c.number, c.state, c.index, run) for c in inspection.checks)
+        results = tuple(_result(reference, c.number, False, problem) for c in inspection.checks)
+        return Grade(submission, inspection.notebook, results, problem, 0.0, detail, sandbox)
+    keyed = [exercise for exercise in reference.exercises if exercise.key is not None]
+    file_id = zlib.crc32(str(submission.path).encode())
+    cases = {
+        e.key: draw_cases(e.key, np.random.default_rng([seed, file_id, e.number])) for e in keyed
+    }
+    modules, files = {}, set()
+    for exercise in keyed:
+        modules[exercise.key], file = registering_module(exercise.key)
+        files.update([file] if file else [])
+    run = run_isolated(
+        lambda folder: prepare(inspection, folder, modules),
+        course_root,
+        limits,
+        cases,
+        tuple(sorted(files)),
+        sandbox,
+    )
+    by_number = {exercise.number: exercise for exercise in reference.exercises}
+    results = []
+    for check in inspection.checks:
+        scored = _score(check, by_number[check.number], run, cases, inspection.solutions)
+        results.append(_result(reference, check.number, *scored))
     problems = []
     if any(check.state != INTACT for check in inspection.checks):
         problems.append("tampered")
@@ -92,23 +140,37 @@ def grade_one(
     elif any(cell["status"] == "timeout" for cell in run.cells.values()):
         problems.append("timeout")
     status = "; ".join(problems) or "ok"
-    return Grade(submission, inspection.notebook, results, status, time.monotonic() - start)
+    seconds = time.monotonic() - start
+    return Grade(submission, reference.notebook, tuple(results), status, seconds, "", sandbox)
 
 
-def _score(number: int, state: str, index: int | None, run: RunResult) -> ExerciseResult:
-    if state == DELETED:
-        return ExerciseResult(number, False, "the check cell was deleted: scored 0")
-    if state != INTACT:
-        return ExerciseResult(number, False, f"the check cell was {state}: scored 0")
-    cell = run.cells.get(index)
+def _result(reference: Reference, number: int, passed: bool, message: str) -> ExerciseResult:
+    exercise = next(e for e in reference.exercises if e.number == number)
+    column = exercise.key or f"{reference.notebook}:{number}"
+    return ExerciseResult(number, passed, message, exercise.points, column)
+
+
+def _score(
+    check: CheckCell, exercise, run: RunResult, cases: dict, solutions: dict[int, str]
+) -> tuple[bool, str]:
+    if check.state == DELETED:
+        return False, "the check cell was deleted: scored 0"
+    if check.state != INTACT:
+        return False, f"the check cell was {check.state}: scored 0"
+    cell = run.cells.get(check.index)
     if cell is None:
-        return ExerciseResult(number, False, f"the check did not run ({run.outcome})")
-    if cell["status"] == "ok":
-        return ExerciseResult(number, True, "Correct!")
+        return False, f"the check did not run ({run.outcome})"
     if cell["status"] == "timeout":
-        return ExerciseResult(number, False, "the check ran past its time limit")
+        return False, "the check ran past its time limit"
+    if exercise.key is not None:
+        outcome = run.outcomes.get(exercise.key)
+        source = solutions.get(check.number)
+        hint = judge(exercise.key, outcome, cases[exercise.key], source)
+        return (True, "Correct!") if hint is None else (False, hint)
+    if cell["status"] == "ok":
+        return True, "Correct!"
     # "AssertionError: Not yet: <hint>" from course.check; any other error as it came
-    return ExerciseResult(number, False, _NOT_YET.sub("", cell["error"]))
+    return False, _NOT_YET.sub("", cell["error"])
 
 
 def grade_all(
@@ -118,6 +180,8 @@ def grade_all(
     limits: Limits,
     jobs: int = 1,
     progress: Callable[[Grade, int], None] | None = None,
+    sandbox: bool = True,
+    seed: int = 0,
 ) -> list[Grade]:
     """Grade ``submissions``, ``jobs`` at a time (each in its own process, kernel and
     folder); ``progress(grade, done)`` is called as each one finishes. Returns the grades
@@ -125,7 +189,9 @@ def grade_all(
     grades: dict[int, Grade] = {}
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # threads only wait on processes
         futures = {
-            pool.submit(grade_one, submission, references, course_root, limits): position
+            pool.submit(
+                grade_one, submission, references, course_root, limits, sandbox, seed
+            ): position
             for position, submission in enumerate(submissions)
         }
         for future in as_completed(futures):

@@ -15,7 +15,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from helpers.errors import InputError
-from helpers.grading.reference import Reference
+from helpers.grading.reference import Exercise, Reference
 from helpers.notebooks import GRADING_KEY, checksum, read_notebook
 
 INTACT, CHANGED, DELETED, MOVED = "intact", "changed", "deleted", "moved"
@@ -36,6 +36,15 @@ from helpers import course
 
 """
 
+#: What replaces a ``course.check_exercise`` check cell: the kernel only runs the student's
+#: answer on the grader's cases and writes the outcome; the grader judges it.
+_COLLECT = """\
+# Added by the grader: hands this exercise's outputs back; they are judged outside the kernel.
+from helpers.grading.collect import collect_exercise
+
+collect_exercise({key!r}, {module!r}, {folder!r}, {get_answer})
+"""
+
 
 @dataclass(frozen=True)
 class CheckCell:
@@ -51,17 +60,19 @@ class Inspection:
     """What reading a submission found.
 
     ``problem`` is empty when the submission can run; otherwise it says why not (not a
-    notebook, not a notebook of this course, no exercises left), ``detail`` may say more,
-    and ``prepared`` is None.
-    ``prepared`` is the notebook to execute: the submission with outputs cleared and every
-    check cell replaced by the reference's, behind :data:`_FRESH_CHECK`.
+    notebook, not a notebook of this course, no exercises left), ``detail`` may say more.
+    ``solutions`` holds the text of each exercise's solution cell as handed in (by
+    exercise number; the code cell above its check when the metadata is gone).
+    :func:`prepare` makes the notebook to execute.
     """
 
     notebook: str = ""
     problem: str = ""
     detail: str = ""
     checks: list[CheckCell] = field(default_factory=list)
-    prepared: NotebookNode | None = None
+    submission: NotebookNode | None = None
+    reference: Reference | None = None
+    solutions: dict[int, str] = field(default_factory=dict)
 
 
 def inspect(path: Path, references: dict[str, Reference]) -> Inspection:
@@ -75,8 +86,46 @@ def inspect(path: Path, references: dict[str, Reference]) -> Inspection:
         return Inspection(problem="not a notebook of this course")
     checks = locate_checks(submission, found)
     if all(check.state == DELETED for check in checks):
-        return Inspection(found.notebook, "no exercises", "", checks)
-    return Inspection(found.notebook, "", "", checks, _prepare(submission, found, checks))
+        return Inspection(found.notebook, "no exercises", "", checks, reference=found)
+    solution_cells, _ = _exercise_cells(submission, found.notebook)
+    solutions = {n: _source(submission.cells[i]) for n, i in solution_cells.items()}
+    for check in checks:  # an editor dropped the metadata: the code cell above the check
+        above = [i for i in range(check.index or 0) if submission.cells[i].cell_type == "code"]
+        if check.number not in solutions and above:
+            solutions[check.number] = _source(submission.cells[above[-1]])
+    return Inspection(found.notebook, "", "", checks, submission, found, solutions)
+
+
+def prepare(
+    inspection: Inspection, folder: str, modules: dict[str, str] | None = None
+) -> NotebookNode:
+    """The notebook to execute: the submission with outputs cleared and every check cell
+    replaced by the reference's, behind :data:`_FRESH_CHECK`, or, for an exercise judged
+    outside the kernel, by a :data:`_COLLECT` cell that writes into ``folder`` (the
+    working folder as the kernel sees it). ``modules`` names the module that registers
+    each such exercise (by key)."""
+    prepared = nbformat.from_dict(inspection.submission)  # a deep copy
+    for cell in prepared.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    fresh = _FRESH_CHECK.format(imports="\n".join(inspection.reference.imports))
+    exercises = {exercise.number: exercise for exercise in inspection.reference.exercises}
+    for check in inspection.checks:
+        if check.index is not None:
+            source = _check_cell(exercises[check.number], folder, modules or {}, fresh)
+            prepared.cells[check.index].source = source
+    return prepared
+
+
+def _check_cell(exercise: Exercise, folder: str, modules: dict[str, str], fresh: str) -> str:
+    if exercise.key is None:
+        return fresh + exercise.check_source
+    return _COLLECT.format(
+        key=exercise.key,
+        module=modules.get(exercise.key, "helpers.exercises"),
+        folder=folder,
+        get_answer=exercise.get_answer,
+    )
 
 
 def identify(submission: NotebookNode, references: dict[str, Reference]) -> Reference | None:
@@ -140,21 +189,6 @@ def _exercise_cells(
 def _in_place(index: int, number: int, solutions: dict[int, int]) -> bool:
     # a deleted solution cell puts no bound: the answer may live in a cell of the student's own
     return solutions.get(number, -1) < index < solutions.get(number + 1, float("inf"))
-
-
-def _prepare(
-    submission: NotebookNode, reference: Reference, checks: list[CheckCell]
-) -> NotebookNode:
-    prepared = nbformat.from_dict(submission)  # a deep copy
-    for cell in prepared.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    fresh = _FRESH_CHECK.format(imports="\n".join(reference.imports))
-    sources = {exercise.number: exercise.check_source for exercise in reference.exercises}
-    for check in checks:
-        if check.index is not None:
-            prepared.cells[check.index].source = fresh + sources[check.number]
-    return prepared
 
 
 def _grading(metadata: dict) -> dict:

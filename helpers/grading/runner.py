@@ -3,7 +3,11 @@
 :mod:`helpers.grading.sandbox` runs this file as a script, in a process of its own, from
 the submission's working folder::
 
-    python -I runner.py NOTEBOOK CELL_SECONDS NOTEBOOK_SECONDS MAX_FILE_BYTES PID_FILE
+    python -I runner.py NOTEBOOK CELL_SECONDS NOTEBOOK_SECONDS MAX_FILE_BYTES \
+        MEMORY_BYTES PROCESSES CPU_SECONDS PID_FILE
+
+(``PROCESSES`` 0: no limit on processes.) Inside the sandbox it runs as the sandbox's user,
+so the limits it sets on itself hold for the kernel too, and the kernel cannot raise them.
 
 It imports nothing from :mod:`helpers` (``-I`` keeps even the package root out of
 ``sys.path``), so grading never imports TensorFlow outside the kernels. It prints one
@@ -83,11 +87,20 @@ def run_notebook(path: Path, cell_seconds: float, notebook_seconds: float, pid_f
     return {"outcome": outcome, "seconds": round(time.monotonic() - start, 1), "cells": cells}
 
 
-def _limit_file_size(max_bytes: int) -> None:
+def _limit_resources(max_file: int, memory: int, processes: int, cpu_seconds: int) -> None:
     # inherited by the kernel; soft and hard limits alike, so it cannot raise them again.
     # Python ignores SIGXFSZ, so an oversized write fails with OSError inside the cell.
-    resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    limits = [
+        (resource.RLIMIT_FSIZE, max_file),
+        (resource.RLIMIT_CORE, 0),
+        # RLIMIT_DATA, not RLIMIT_AS: TensorFlow reserves far more address space than it uses
+        (resource.RLIMIT_DATA, memory),
+        (resource.RLIMIT_CPU, cpu_seconds),
+    ]
+    if processes:  # counts threads too
+        limits.append((resource.RLIMIT_NPROC, processes))
+    for kind, value in limits:
+        resource.setrlimit(kind, (value, value))
 
 
 def _stop_on_sigterm(signum: int, frame) -> None:
@@ -96,8 +109,8 @@ def _stop_on_sigterm(signum: int, frame) -> None:
 
 
 if __name__ == "__main__":
-    notebook_path, cell_limit, notebook_limit, max_file, pid_path = sys.argv[1:]
+    notebook_path, cell_limit, notebook_limit, *caps, pid_path = sys.argv[1:]
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    _limit_file_size(int(max_file))
+    _limit_resources(*(int(cap) for cap in caps))
     limits = float(cell_limit), float(notebook_limit)
     print(json.dumps(run_notebook(Path(notebook_path), *limits, Path(pid_path))))
