@@ -8,7 +8,6 @@ realistic wrong answers (with a hint that names the mistake) and pass its soluti
 
 from __future__ import annotations
 
-import inspect
 import math
 
 import keras
@@ -18,7 +17,7 @@ from keras import layers
 
 from helpers import course, exercises, models, synthesis
 from helpers.errors import InputError
-from helpers.exercises import nb02_architecture
+from helpers.exercises import nb02_architecture, student_code
 
 # --- answers, right and wrong, as students write them ---------------------------------------
 
@@ -240,16 +239,9 @@ STUB = object()  # the student copy's "# YOUR CODE HERE": the answer is never de
 
 def judge(key: str, answer, seed: int = 7) -> str | None:
     """The hint (None: right), computed as the grader computes it."""
-    exercise = exercises.get(key)
     if answer is STUB:
         return "the answer is not defined"
-    cases = exercise.make_cases(np.random.default_rng(seed))
-    try:
-        data = exercise.collect(answer, cases)
-    except Exception as error:  # the grader scores a crash as wrong
-        return f"crashed: {error}"
-    source = inspect.getsource(answer) if exercise.kind == "function" else None
-    return exercise.judge(data, cases, source)
+    return course.judge_answer(key, answer, np.random.default_rng(seed))
 
 
 RIGHT = {
@@ -317,6 +309,34 @@ def test_a_wrong_answer_fails_with_a_hint_that_names_the_mistake(key, answer, hi
     assert found is not None and hint in found, found
 
 
+FUNCTIONS = sorted(key for key, e in exercises.all_exercises().items() if e.kind == "function")
+
+
+@pytest.mark.parametrize("key", FUNCTIONS)
+def test_a_function_that_raises_gets_a_hint_naming_the_error(key):
+    def crashes(**arguments):
+        raise ZeroDivisionError("division by zero")
+
+    hint = judge(key, crashes)
+    assert hint is not None and "raised ZeroDivisionError: division by zero on " in hint, hint
+
+
+def test_a_crash_on_one_case_only_is_reported_too():
+    def tight_boxes_crashes_on_three(digits):
+        if len(digits) == 3:
+            raise IndexError("index 3 is out of bounds")
+        return tight_boxes(digits)
+
+    assert judge("01.tight_boxes", tight_boxes_crashes_on_three) == (
+        "`tight_boxes` raised IndexError: index 3 is out of bounds on one of the inputs"
+    )
+
+
+def test_a_value_that_is_not_plain_data_is_a_hint():
+    hint = judge("02.layer_params", object())
+    assert hint.startswith("`layer_params` gave something the check cannot read"), hint
+
+
 def test_every_exercise_of_01_to_03_is_tested_with_two_wrong_answers():
     keys = {key for key in exercises.all_exercises() if key[:2] in ("01", "02", "03")}
     assert keys == set(RIGHT)
@@ -375,7 +395,7 @@ def test_a_prediction_is_compared_and_never_raises(capsys):
 
 def test_describe_model_refuses_what_is_not_a_model():
     with pytest.raises(InputError, match="keras.Model"):
-        exercises.describe_model(object())
+        student_code.describe_model(object())
 
 
 @pytest.mark.xfail(

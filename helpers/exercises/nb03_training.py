@@ -11,7 +11,8 @@ import math
 
 import numpy as np
 
-from helpers.exercises import Exercise, Plain, collect_calls, refusal, register
+from helpers.exercises import Exercise, Plain, register
+from helpers.exercises.student_code import collect_calls, raised, refusal
 
 NOTEBOOK = "03_training"
 
@@ -58,6 +59,9 @@ def _judge_loss(data: Plain, cases: list[dict[str, Plain]], source: str | None) 
     if refused:
         return refused
     for result, case in zip(data, cases, strict=True):
+        crash = raised(result, "box_loss")
+        if crash:
+            return crash
         y_true = np.asarray(case["y_true"], np.float64)
         y_pred = np.asarray(case["y_pred"], np.float64)
         found = np.asarray(result, dtype=np.float64)
@@ -127,6 +131,10 @@ def _judge_schedule(data: Plain, cases: list[dict[str, Plain]], source: str | No
     refused = refusal(source, {"CosineDecay", "adam"}, "write the schedule")
     if refused:
         return refused
+    for result, case in zip(data, cases, strict=True):
+        crash = raised(result, "cosine_learning_rate", f"step {case['step']}")
+        if crash:
+            return crash
     try:
         found = np.asarray(data, dtype=np.float64)
     except (TypeError, ValueError):

@@ -12,7 +12,14 @@ import numpy as np
 
 from helpers import exercises
 from helpers.exercises import Exercise
-from helpers.exercises.student_code import as_array, called_names, collect_calls, collect_value
+from helpers.exercises.student_code import (
+    as_array,
+    choice_judge,
+    collect_calls,
+    collect_value,
+    raised,
+    refusal,
+)
 
 NOTEBOOK = "04_iou_evaluation"
 #: Canvas side of the pixel cases: IoU must not care whether boxes are in pixels.
@@ -124,18 +131,19 @@ def _close(values: np.ndarray, expected: np.ndarray) -> bool:
 
 def judge_iou_batch(data: list, cases: list[dict], source: str | None) -> str | None:
     """``None`` when ``iou_batch`` matches ``helpers.boxes.iou`` on every case, else a hint."""
-    if called_names(source) & IOU_FUNCTIONS:
-        used = ", ".join(sorted(called_names(source) & IOU_FUNCTIONS))
-        return f"write the IoU yourself: `iou_batch` calls {used}, the library's version"
+    refused = refusal(source, IOU_FUNCTIONS, "write the IoU")
+    if refused:
+        return refused
     results = {}
     for name, value, case in zip(IOU_CASES, data, cases, strict=True):
-        if isinstance(value, dict):
-            where = (
-                "the awkward pairs (no overlap, touching or empty boxes)"
-                if name == "awkward"
-                else f"{name} boxes"
-            )
-            return f"`iou_batch` raised {value['error']} on {where}"
+        where = (
+            "the awkward pairs (no overlap, touching or empty boxes)"
+            if name == "awkward"
+            else f"{name} boxes"
+        )
+        crash = raised(value, "iou_batch", where)
+        if crash:
+            return crash
         array = as_array(value)
         expected_shape = (len(case["boxes_a"]),)
         if array is None or array.shape != expected_shape:
@@ -253,8 +261,9 @@ def make_per_class_cases(rng: np.random.Generator) -> list[dict]:
 def judge_per_class(data: list, cases: list[dict], source: str | None) -> str | None:
     """``None`` when ``per_class_scores`` matches the reference on every case, else a hint."""
     for value, case in zip(data, cases, strict=True):
-        if isinstance(value, dict):
-            return f"`per_class_scores` raised {value['error']}"
+        crash = raised(value, "per_class_scores")
+        if crash:
+            return crash
         array = as_array(value)
         if array is None or array.shape != (10, 3):
             got = None if array is None else array.shape
@@ -314,13 +323,6 @@ exercises.register(
 # --- Prediction: which condition gains least from training on harder canvases -------------
 
 
-def judge_prediction(data, cases: list[dict], source: str | None) -> str | None:
-    """Any listed choice is a valid prediction; the notebook compares it with the run."""
-    if data not in CONDITIONS:
-        return f'write one of the letters {", ".join(CONDITIONS)} as a string, e.g. "a"'
-    return None
-
-
 exercises.register(
     Exercise(
         key="04.predict_harder_canvases",
@@ -329,7 +331,7 @@ exercises.register(
         kind="value",
         make_cases=lambda rng: [],
         collect=collect_value,
-        judge=judge_prediction,
+        judge=choice_judge(CONDITIONS),
         points=0,
     )
 )

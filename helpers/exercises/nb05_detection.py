@@ -13,7 +13,14 @@ import numpy as np
 
 from helpers import exercises
 from helpers.exercises import Exercise
-from helpers.exercises.student_code import as_array, called_names, collect_calls, collect_value
+from helpers.exercises.student_code import (
+    as_array,
+    choice_judge,
+    collect_calls,
+    collect_value,
+    raised,
+    refusal,
+)
 
 NOTEBOOK = "05_multi_digit_detection"
 CHANNELS = 15  # objectness, 10 classes, cx, cy, w, h (as helpers.detection.CHANNELS)
@@ -165,12 +172,13 @@ def _encode_hint(got: np.ndarray, boxes: np.ndarray, classes: np.ndarray, grid: 
 
 def judge_encode_grid(data: list, cases: list[dict], source: str | None) -> str | None:
     """``None`` when ``encode_grid`` matches ``detection.encode_targets`` on every canvas."""
-    if called_names(source) & ENCODERS:
-        used = ", ".join(sorted(called_names(source) & ENCODERS))
-        return f"write the encoding yourself: `encode_grid` calls {used}, the library's version"
+    refused = refusal(source, ENCODERS, "write the encoding")
+    if refused:
+        return refused
     for name, value, case in zip(ENCODE_CASES, data, cases, strict=True):
-        if isinstance(value, dict):
-            return f"`encode_grid` raised {value['error']} on a canvas with {name}"
+        crash = raised(value, "encode_grid", f"a canvas with {name}")
+        if crash:
+            return crash
         grid = case["grid_size"]
         got = as_array(value)
         if got is None or got.shape != (grid, grid, CHANNELS):
@@ -342,15 +350,16 @@ NMS_MISTAKES = {
 def judge_nms(data: list, cases: list[dict], source: str | None) -> str | None:
     """``None`` when ``nms`` keeps the boxes ``tf.image.non_max_suppression`` keeps, in its
     order (best first), on every case; else a hint."""
-    if called_names(source) & NMS_FUNCTIONS:
-        used = ", ".join(sorted(called_names(source) & NMS_FUNCTIONS))
-        return f"write NMS yourself: `nms` calls {used}, the library's version"
+    refused = refusal(source, NMS_FUNCTIONS, "write NMS")
+    if refused:
+        return refused
     for value, case in zip(data, cases, strict=True):
         boxes, scores = np.asarray(case["boxes"]), np.asarray(case["scores"])
         threshold = case["iou_threshold"]
         where = "an empty list of boxes" if not len(boxes) else f"{len(boxes)} boxes"
-        if isinstance(value, dict):
-            return f"`nms` raised {value['error']} on {where}"
+        crash = raised(value, "nms", where)
+        if crash:
+            return crash
         got = as_array(value)
         if got is None or got.ndim != 1:
             shape = None if got is None else got.shape
@@ -435,13 +444,6 @@ exercises.register(
 NMS_THRESHOLDS = {"a": 0.1, "b": 0.3, "c": 0.5, "d": 0.7, "e": 0.9}
 
 
-def judge_prediction(data, cases: list[dict], source: str | None) -> str | None:
-    """Any listed choice is a valid prediction; the notebook compares it with the run."""
-    if data not in NMS_THRESHOLDS:
-        return f'write one of the letters {", ".join(NMS_THRESHOLDS)} as a string, e.g. "a"'
-    return None
-
-
 exercises.register(
     Exercise(
         key="05.predict_nms_threshold",
@@ -450,7 +452,7 @@ exercises.register(
         kind="value",
         make_cases=lambda rng: [],
         collect=collect_value,
-        judge=judge_prediction,
+        judge=choice_judge(NMS_THRESHOLDS),
         points=0,
     )
 )
