@@ -24,6 +24,7 @@ from helpers.exercises.student_code import (
 
 NOTEBOOK = "05_multi_digit_detection"
 CHANNELS = 15  # objectness, 10 classes, cx, cy, w, h (as helpers.detection.CHANNELS)
+GRID_SIZE = 12  # cells per side of the notebook's canvases (as helpers.detection.GRID_SIZE)
 TOLERANCE = 1e-4
 
 
@@ -129,8 +130,20 @@ def make_encode_cases(rng: np.random.Generator) -> list[dict]:
     ]
 
 
-def reference_grid(boxes: np.ndarray, classes: np.ndarray, grid_size: int) -> np.ndarray:
-    """``detection.encode_targets`` for one canvas: the ``(G, G, 15)`` target."""
+def reference_grid(
+    boxes: np.ndarray, classes: np.ndarray, grid_size: int = GRID_SIZE
+) -> np.ndarray:
+    """``detection.encode_targets`` for one canvas: the judge's reference and the notebook's
+    stand-in for ``encode_grid`` (same arguments).
+
+    Args:
+        boxes: ``(K, 4)`` normalised ``(xmin, ymin, xmax, ymax)``; ``classes``: ``(K,)`` ints.
+        grid_size: cells per side.
+
+    Returns:
+        The ``(grid_size, grid_size, 15) float32`` target, indexed ``[row, col]``.
+    """
+    boxes = np.asarray(boxes)
     if not len(boxes):
         return np.zeros((grid_size, grid_size, CHANNELS), np.float32)
     return _detection().encode_targets(boxes[None], np.asarray(classes)[None], grid_size)[0]
@@ -289,8 +302,17 @@ def make_nms_cases(rng: np.random.Generator) -> list[dict]:
     return cases
 
 
-def reference_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
-    """The library's NMS (``tf.image.non_max_suppression``), every survivor, best first."""
+def reference_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.5) -> np.ndarray:
+    """The library's NMS (``tf.image.non_max_suppression``): the judge's reference and the
+    notebook's stand-in for ``nms`` (same arguments).
+
+    Args:
+        boxes: ``(K, 4)`` normalised ``(xmin, ymin, xmax, ymax)``; ``scores``: ``(K,)``.
+        iou_threshold: a box whose IoU with a kept, better box is above it is dropped.
+
+    Returns:
+        ``(M,) int64`` indices of every surviving box, best score first.
+    """
     if not len(boxes):
         return np.zeros(0, np.int64)
     return _detection().non_max_suppression(
