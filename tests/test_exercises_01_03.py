@@ -168,14 +168,20 @@ def decode_boxes_library(raw):
     return np.asarray(models.BoxDecoder()(raw))
 
 
-def box_loss(y_true, y_pred):
+def _mse_and_iou(y_true, y_pred):
+    """The two terms the box losses below start from: (N,) MSE of the corners, (N,) IoU."""
     mse = np.mean((y_true - y_pred) ** 2, axis=1)
     (tx0, ty0, tx1, ty1), (px0, py0, px1, py1) = y_true.T, y_pred.T
     inter = np.clip(np.minimum(tx1, px1) - np.maximum(tx0, px0), 0, None) * np.clip(
         np.minimum(ty1, py1) - np.maximum(ty0, py0), 0, None
     )
     union = (tx1 - tx0) * (ty1 - ty0) + (px1 - px0) * (py1 - py0) - inter
-    iou = inter / (union + 1e-7)
+    return mse, inter / (union + 1e-7)
+
+
+def box_loss(y_true, y_pred):
+    mse, iou = _mse_and_iou(y_true, y_pred)
+    (tx0, ty0, tx1, ty1), (px0, py0, px1, py1) = y_true.T, y_pred.T
     centres = ((tx0 + tx1) - (px0 + px1)) ** 2 / 4 + ((ty0 + ty1) - (py0 + py1)) ** 2 / 4
     diagonal = (np.maximum(tx1, px1) - np.minimum(tx0, px0)) ** 2 + (
         np.maximum(ty1, py1) - np.minimum(ty0, py0)
@@ -191,13 +197,8 @@ def box_loss(y_true, y_pred):
 
 
 def box_loss_no_penalties(y_true, y_pred):
-    mse = np.mean((y_true - y_pred) ** 2, axis=1)
-    (tx0, ty0, tx1, ty1), (px0, py0, px1, py1) = y_true.T, y_pred.T
-    inter = np.clip(np.minimum(tx1, px1) - np.maximum(tx0, px0), 0, None) * np.clip(
-        np.minimum(ty1, py1) - np.maximum(ty0, py0), 0, None
-    )
-    union = (tx1 - tx0) * (ty1 - ty0) + (px1 - px0) * (py1 - py0) - inter
-    return mse + 1 - inter / union
+    mse, iou = _mse_and_iou(y_true, y_pred)
+    return mse + 1 - iou
 
 
 def box_loss_no_mse(y_true, y_pred):

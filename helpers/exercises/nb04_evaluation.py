@@ -18,6 +18,7 @@ from helpers.exercises.student_code import (
     collect_calls,
     collect_value,
     raised,
+    reference_iou,
     refusal,
 )
 
@@ -35,13 +36,6 @@ CONDITIONS = {
     "e": "font digits",
 }
 TOLERANCE = 1e-4
-
-
-def _iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
-    """``helpers.boxes.iou``, imported when a judge needs it (it pulls in Keras)."""
-    from helpers.boxes import iou
-
-    return iou(boxes_a, boxes_b)
 
 
 # --- Exercise: iou_batch ----------------------------------------------------------------
@@ -107,7 +101,7 @@ def make_iou_cases(rng: np.random.Generator) -> list[dict]:
 
 def _iou_from_xywh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The IoU a student gets who reads the corners as ``(x, y, width, height)``."""
-    return _iou(
+    return reference_iou(
         np.concatenate([a[:, :2], a[:, :2] + np.abs(a[:, 2:])], 1),
         np.concatenate([b[:, :2], b[:, :2] + np.abs(b[:, 2:])], 1),
     )
@@ -161,14 +155,14 @@ def judge_iou_batch(data: list, cases: list[dict], source: str | None) -> str | 
             "off by one: the boxes are continuous coordinates, so a width is xmax - xmin "
             "(no + 1 as when counting pixels)"
         )
-    if not _close(ordinary, _iou(a, b)):
+    if not _close(ordinary, reference_iou(a, b)):
         return (
             "wrong on ordinary overlapping boxes (not squares): check which column is which "
             "(x first: xmin, ymin, xmax, ymax) and that each side of the overlap runs from the "
             "larger min to the smaller max of the same axis"
         )
     awkward = results["awkward"]
-    expected = _iou(cases[1]["boxes_a"], cases[1]["boxes_b"])
+    expected = reference_iou(cases[1]["boxes_a"], cases[1]["boxes_b"])
     for index, case_name in enumerate(AWKWARD):
         value = awkward[index]
         if np.isnan(value):
@@ -187,7 +181,7 @@ def judge_iou_batch(data: list, cases: list[dict], source: str | None) -> str | 
             if case_name == "two empty boxes":
                 return "two empty boxes: the union is 0, return 0 there"
             return f"wrong for {case_name} (IoU should lie in [0, 1] and follow the formula)"
-    if not _close(results["pixels"], _iou(cases[2]["boxes_a"], cases[2]["boxes_b"])):
+    if not _close(results["pixels"], reference_iou(cases[2]["boxes_a"], cases[2]["boxes_b"])):
         return (
             "IoU has no unit, but your function gives other values for the same boxes in "
             "pixels: do not clip coordinates to [0, 1] or assume normalised units"

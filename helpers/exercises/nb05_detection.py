@@ -19,6 +19,7 @@ from helpers.exercises.student_code import (
     collect_calls,
     collect_value,
     raised,
+    reference_iou,
     refusal,
 )
 
@@ -26,13 +27,6 @@ NOTEBOOK = "05_multi_digit_detection"
 CHANNELS = 15  # objectness, 10 classes, cx, cy, w, h (as helpers.detection.CHANNELS)
 GRID_SIZE = 12  # cells per side of the notebook's canvases (as helpers.detection.GRID_SIZE)
 TOLERANCE = 1e-4
-
-
-def _iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
-    """``helpers.boxes.iou``, imported when a judge needs it (it pulls in Keras)."""
-    from helpers.boxes import iou
-
-    return iou(boxes_a, boxes_b)
 
 
 def _detection():
@@ -335,7 +329,7 @@ def greedy_nms(
         keep = []
         for i in np.argsort(-scores, kind="stable"):
             better = np.flatnonzero(scores > scores[i])
-            overlaps = _iou(np.repeat(boxes[i : i + 1], len(better), 0), boxes[better])
+            overlaps = reference_iou(np.repeat(boxes[i : i + 1], len(better), 0), boxes[better])
             if not np.any(overlaps > iou_threshold):
                 keep.append(int(i))
         return np.array(keep, np.int64)
@@ -347,7 +341,7 @@ def greedy_nms(
     while len(order):
         best, rest = order[0], order[1:]
         keep.append(int(best))
-        overlaps = _iou(np.repeat(boxes[best : best + 1], len(rest), 0), boxes[rest])
+        overlaps = reference_iou(np.repeat(boxes[best : best + 1], len(rest), 0), boxes[rest])
         order = (
             rest[overlaps > iou_threshold]
             if mistake == "inverted"

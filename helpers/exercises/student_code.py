@@ -5,7 +5,7 @@
 :func:`collect_value` (a value exercise) and :func:`describe_model` (a Keras model as plain
 data). ``judge`` helpers: :func:`raised` (the hint for a case that crashed),
 :func:`refusal` (refuses a solution that calls the library function it replaces, found
-with :func:`called_names`), :func:`as_array` and :func:`choice_judge`.
+with :func:`called_names`), :func:`as_array`, :func:`reference_iou` and :func:`choice_judge`.
 """
 
 from __future__ import annotations
@@ -121,6 +121,16 @@ def as_array(value: Plain) -> np.ndarray | None:
         return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         return None
+
+
+def reference_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
+    """:func:`helpers.boxes.iou` for a judge: ``(N, 4)`` xyxy pairs -> ``(N,)`` float32 IoU.
+
+    Imported at the call: it pulls in Keras, which a ``collect`` in the kernel never needs.
+    """
+    from helpers.boxes import iou
+
+    return iou(boxes_a, boxes_b)
 
 
 def choice_judge(choices: dict[str, Any]) -> Judge:
