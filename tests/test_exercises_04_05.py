@@ -239,10 +239,11 @@ def test_a_prediction_is_one_of_the_listed_letters(key):
 
 
 def test_owner_cell_passes_the_answer_and_names_the_mistakes():
-    # the box (61, 12, 75, 34): centre (68, 23) px, in cell row 2, column 8
-    assert judge("05.owner_cell", [2, 8, 0.5, 0.875]) is None
-    assert "swapped" in judge("05.owner_cell", [8, 2, 0.5, 0.875])
-    assert "from 0" in judge("05.owner_cell", [3, 9, 0.5, 0.875])
+    # the box (61, 12, 76, 34): centre (68.5, 23) px, in cell row 2, column 8
+    assert judge("05.owner_cell", [2, 8, 0.5625, 0.875]) is None
+    assert "swapped" in judge("05.owner_cell", [8, 2, 0.5625, 0.875])
+    assert "swapped: cx" in judge("05.owner_cell", [2, 8, 0.875, 0.5625])
+    assert "from 0" in judge("05.owner_cell", [3, 9, 0.5625, 0.875])
     assert "not pixels" in judge("05.owner_cell", [2, 8, 4.0, 7.0])
     assert "four numbers" in judge("05.owner_cell", None)
 

@@ -39,7 +39,7 @@ def _detection():
 # --- Exercise: the owner cell of one digit (worked on paper) ------------------------------
 
 #: The digit of the owner-cell exercise: a pixel box on the 96x96 canvas of 8-pixel cells.
-OWNER_BOX_PX = (61, 12, 75, 34)
+OWNER_BOX_PX = (61, 12, 76, 34)
 CANVAS_PX, CELL_PX = 96, 8
 
 
