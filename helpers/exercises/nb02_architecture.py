@@ -1,7 +1,7 @@
 """Notebook 02's exercises: count a layer's parameters, build the two-headed network,
 decode raw numbers into boxes that are always valid.
 
-The network is judged by its description (:func:`helpers.exercises.describe_model`)
+The network is judged by its description (:func:`helpers.exercises.student_code.describe_model`)
 against the lab's network built here for the same input shape and filters; the decoder
 against :class:`helpers.models.BoxDecoder`.
 """

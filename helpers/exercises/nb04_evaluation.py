@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers import exercises
-from helpers.exercises import Exercise
+from helpers.exercises import Exercise, register
 from helpers.exercises.student_code import (
     as_array,
     choice_judge,
@@ -191,7 +190,7 @@ def judge_iou_batch(data: list, cases: list[dict], source: str | None) -> str | 
     return None
 
 
-exercises.register(
+register(
     Exercise(
         key="04.iou_batch",
         notebook=NOTEBOOK,
@@ -300,7 +299,7 @@ def judge_per_class(data: list, cases: list[dict], source: str | None) -> str | 
     return None
 
 
-exercises.register(
+register(
     Exercise(
         key="04.per_class_scores",
         notebook=NOTEBOOK,
@@ -317,7 +316,7 @@ exercises.register(
 # --- Prediction: which condition gains least from training on harder canvases -------------
 
 
-exercises.register(
+register(
     Exercise(
         key="04.predict_harder_canvases",
         notebook=NOTEBOOK,

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers import exercises
-from helpers.exercises import Exercise
+from helpers.exercises import Exercise, register
 from helpers.exercises.student_code import (
     as_array,
     choice_judge,
@@ -68,7 +67,7 @@ def judge_owner_cell(data, cases: list[dict], source: str | None) -> str | None:
     return None
 
 
-exercises.register(
+register(
     Exercise(
         key="05.owner_cell",
         notebook=NOTEBOOK,
@@ -223,7 +222,7 @@ def _only_cell_differs(got: np.ndarray, expected: np.ndarray, box: np.ndarray, g
     return not same[row, col] and same.sum() == same.size - 1
 
 
-exercises.register(
+register(
     Exercise(
         key="05.encode_grid",
         notebook=NOTEBOOK,
@@ -401,7 +400,7 @@ def judge_nms(data: list, cases: list[dict], source: str | None) -> str | None:
     return None
 
 
-exercises.register(
+register(
     Exercise(
         key="05.nms",
         notebook=NOTEBOOK,
@@ -441,7 +440,7 @@ def judge_ap_on_paper(data, cases: list[dict], source: str | None) -> str | None
     )
 
 
-exercises.register(
+register(
     Exercise(
         key="05.ap_on_paper",
         notebook=NOTEBOOK,
@@ -460,7 +459,7 @@ exercises.register(
 NMS_THRESHOLDS = {"a": 0.1, "b": 0.3, "c": 0.5, "d": 0.7, "e": 0.9}
 
 
-exercises.register(
+register(
     Exercise(
         key="05.predict_nms_threshold",
         notebook=NOTEBOOK,
