@@ -12,13 +12,13 @@ so in one line) while the answer is missing or wrong. A prediction ("predict, th
 is compared with what the experiment gave by :func:`check_prediction`.
 
 :func:`check` is the older form (a condition and a hint; it raises when the condition
-fails), kept for the notebooks that still use it.
+fails): the course's notebooks no longer use it, but ``python -m helpers grade`` still
+scores hand-written check cells that call it (see ``helpers.grading``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
 import warnings
@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from helpers.data import load_mnist
+from helpers.errors import InputError
 from helpers.validation import check_int
 
 QUICK_ENV = "LOCALIZER_QUICK"
@@ -138,24 +139,28 @@ def check_exercise(key: str, get_answer: Callable[[], Any]) -> bool:
     return False
 
 
-def _judgement(key: str, get_answer: Callable[[], Any]) -> str | None:
-    """``None`` when the answer to exercise ``key`` is right, else the hint."""
+def judge_answer(key: str, answer: Any, rng: np.random.Generator | None = None) -> str | None:
+    """The hint for ``answer`` to exercise ``key``, ``None`` when it is right.
+
+    Runs the exercise's three steps (:mod:`helpers.exercises`) in this process: cases
+    drawn from ``rng`` (fresh ones when ``None``), the answer collected, the judgement on
+    the plain data with the answer's source. Never raises for the student's code: a crash or
+    a result the judge cannot read is a hint too.
+    """
     import inspect
 
     from helpers import exercises
 
     exercise = exercises.get(key)
-    try:
-        answer = get_answer()
-    except NameError:
-        return f"define `{exercise.answer}` in the cell above and run it"
     if exercise.kind == "function" and not callable(answer):
         return f"`{exercise.answer}` should be a function, got {type(answer).__name__}"
-    cases = exercise.make_cases(np.random.default_rng())
+    cases = exercise.make_cases(np.random.default_rng() if rng is None else rng)
     try:
         data = exercise.collect(answer, cases)
-    except Exception as error:  # any error in the student's code means "not yet"
-        return f"calling `{exercise.answer}` raised {type(error).__name__}: {error}"
+    except InputError as error:  # collect's own complaint: the result is not plain data
+        return f"`{exercise.answer}` gave something the check cannot read: {error}"
+    except Exception as error:  # any other error in the student's code means "not yet"
+        return f"`{exercise.answer}` raised {type(error).__name__}: {error}"
     try:
         source = inspect.getsource(answer) if exercise.kind == "function" else None
     except (OSError, TypeError):
@@ -164,6 +169,17 @@ def _judgement(key: str, get_answer: Callable[[], Any]) -> str | None:
         return exercise.judge(data, cases, source)
     except Exception as error:  # results of a shape the judge cannot even read
         return f"`{exercise.answer}` returned something of an unexpected form ({error})"
+
+
+def _judgement(key: str, get_answer: Callable[[], Any]) -> str | None:
+    """``None`` when the answer to exercise ``key`` is right, else the hint."""
+    from helpers import exercises
+
+    try:
+        answer = get_answer()
+    except NameError:
+        return f"define `{exercises.get(key).answer}` in the cell above and run it"
+    return judge_answer(key, answer)
 
 
 def use_answer_or_library(key: str, get_answer: Callable[[], Any], library: Any) -> Any:
@@ -215,23 +231,6 @@ def check_prediction(
         said = f"you predicted {prediction}; the experiment gave {observed}"
     print(("Right: " if right else "Not what happened: ") + said + ".")
     return right
-
-
-def fingerprint(value: Any, decimals: int = 4) -> str:
-    """A short hash of a number or a sequence of numbers, rounded to ``decimals``.
-
-    Check cells compare a student's answer with the fingerprint of the right answer,
-    so that the answer itself never appears in a student copy. Instructors make a new
-    fingerprint with ``course.fingerprint(answer)``.
-    """
-    numbers = np.round(np.asarray(value, dtype=np.float64).ravel(), decimals) + 0.0  # no -0.0
-    text = ",".join(f"{number:.{decimals}f}" for number in numbers)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def matches(value: Any, digest: str, decimals: int = 4) -> bool:
-    """True when ``value`` rounded to ``decimals`` has the fingerprint ``digest``."""
-    return fingerprint(value, decimals) == digest
 
 
 def _version() -> str:

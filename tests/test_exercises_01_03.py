@@ -8,7 +8,6 @@ realistic wrong answers (with a hint that names the mistake) and pass its soluti
 
 from __future__ import annotations
 
-import inspect
 import math
 
 import keras
@@ -18,7 +17,7 @@ from keras import layers
 
 from helpers import course, exercises, models, synthesis
 from helpers.errors import InputError
-from helpers.exercises import nb02_architecture
+from helpers.exercises import nb02_architecture, student_code
 
 # --- answers, right and wrong, as students write them ---------------------------------------
 
@@ -169,14 +168,20 @@ def decode_boxes_library(raw):
     return np.asarray(models.BoxDecoder()(raw))
 
 
-def box_loss(y_true, y_pred):
+def _mse_and_iou(y_true, y_pred):
+    """The two terms the box losses below start from: (N,) MSE of the corners, (N,) IoU."""
     mse = np.mean((y_true - y_pred) ** 2, axis=1)
     (tx0, ty0, tx1, ty1), (px0, py0, px1, py1) = y_true.T, y_pred.T
     inter = np.clip(np.minimum(tx1, px1) - np.maximum(tx0, px0), 0, None) * np.clip(
         np.minimum(ty1, py1) - np.maximum(ty0, py0), 0, None
     )
     union = (tx1 - tx0) * (ty1 - ty0) + (px1 - px0) * (py1 - py0) - inter
-    iou = inter / (union + 1e-7)
+    return mse, inter / (union + 1e-7)
+
+
+def box_loss(y_true, y_pred):
+    mse, iou = _mse_and_iou(y_true, y_pred)
+    (tx0, ty0, tx1, ty1), (px0, py0, px1, py1) = y_true.T, y_pred.T
     centres = ((tx0 + tx1) - (px0 + px1)) ** 2 / 4 + ((ty0 + ty1) - (py0 + py1)) ** 2 / 4
     diagonal = (np.maximum(tx1, px1) - np.minimum(tx0, px0)) ** 2 + (
         np.maximum(ty1, py1) - np.minimum(ty0, py0)
@@ -192,13 +197,8 @@ def box_loss(y_true, y_pred):
 
 
 def box_loss_no_penalties(y_true, y_pred):
-    mse = np.mean((y_true - y_pred) ** 2, axis=1)
-    (tx0, ty0, tx1, ty1), (px0, py0, px1, py1) = y_true.T, y_pred.T
-    inter = np.clip(np.minimum(tx1, px1) - np.maximum(tx0, px0), 0, None) * np.clip(
-        np.minimum(ty1, py1) - np.maximum(ty0, py0), 0, None
-    )
-    union = (tx1 - tx0) * (ty1 - ty0) + (px1 - px0) * (py1 - py0) - inter
-    return mse + 1 - inter / union
+    mse, iou = _mse_and_iou(y_true, y_pred)
+    return mse + 1 - iou
 
 
 def box_loss_no_mse(y_true, y_pred):
@@ -240,16 +240,9 @@ STUB = object()  # the student copy's "# YOUR CODE HERE": the answer is never de
 
 def judge(key: str, answer, seed: int = 7) -> str | None:
     """The hint (None: right), computed as the grader computes it."""
-    exercise = exercises.get(key)
     if answer is STUB:
         return "the answer is not defined"
-    cases = exercise.make_cases(np.random.default_rng(seed))
-    try:
-        data = exercise.collect(answer, cases)
-    except Exception as error:  # the grader scores a crash as wrong
-        return f"crashed: {error}"
-    source = inspect.getsource(answer) if exercise.kind == "function" else None
-    return exercise.judge(data, cases, source)
+    return course.judge_answer(key, answer, np.random.default_rng(seed))
 
 
 RIGHT = {
@@ -317,6 +310,34 @@ def test_a_wrong_answer_fails_with_a_hint_that_names_the_mistake(key, answer, hi
     assert found is not None and hint in found, found
 
 
+FUNCTIONS = sorted(key for key, e in exercises.all_exercises().items() if e.kind == "function")
+
+
+@pytest.mark.parametrize("key", FUNCTIONS)
+def test_a_function_that_raises_gets_a_hint_naming_the_error(key):
+    def crashes(**arguments):
+        raise ZeroDivisionError("division by zero")
+
+    hint = judge(key, crashes)
+    assert hint is not None and "raised ZeroDivisionError: division by zero on " in hint, hint
+
+
+def test_a_crash_on_one_case_only_is_reported_too():
+    def tight_boxes_crashes_on_three(digits):
+        if len(digits) == 3:
+            raise IndexError("index 3 is out of bounds")
+        return tight_boxes(digits)
+
+    assert judge("01.tight_boxes", tight_boxes_crashes_on_three) == (
+        "`tight_boxes` raised IndexError: index 3 is out of bounds on one of the inputs"
+    )
+
+
+def test_a_value_that_is_not_plain_data_is_a_hint():
+    hint = judge("02.layer_params", object())
+    assert hint.startswith("`layer_params` gave something the check cannot read"), hint
+
+
 def test_every_exercise_of_01_to_03_is_tested_with_two_wrong_answers():
     keys = {key for key in exercises.all_exercises() if key[:2] in ("01", "02", "03")}
     assert keys == set(RIGHT)
@@ -375,7 +396,7 @@ def test_a_prediction_is_compared_and_never_raises(capsys):
 
 def test_describe_model_refuses_what_is_not_a_model():
     with pytest.raises(InputError, match="keras.Model"):
-        exercises.describe_model(object())
+        student_code.describe_model(object())
 
 
 @pytest.mark.xfail(

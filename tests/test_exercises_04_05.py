@@ -5,21 +5,15 @@ as ``python -m helpers grade`` does: it fails on the empty stub and on answers s
 really write (each with the hint it must give), and passes on the solution.
 """
 
-import inspect
-
 import numpy as np
 import pytest
 
-from helpers import boxes, exercises
+from helpers import boxes, course, exercises
 
 
 def judge(key, answer, seed=0):
     """The hint for ``answer`` (``None`` when it is right), as the grader computes it."""
-    exercise = exercises.get(key)
-    cases = exercise.make_cases(np.random.default_rng(seed))
-    data = exercise.collect(answer, cases)
-    source = inspect.getsource(answer) if exercise.kind == "function" else None
-    return exercise.judge(data, cases, source)
+    return course.judge_answer(key, answer, np.random.default_rng(seed))
 
 
 def stub(*args, **kwargs):
@@ -237,7 +231,7 @@ def test_the_reference_per_class_scores_agrees_with_the_evaluation_class():
 def test_a_prediction_is_one_of_the_listed_letters(key):
     assert judge(key, "b") is None
     assert exercises.get(key).points == 0
-    for wrong in (None, "z", 2):
+    for wrong in (None, "z", 2, ["b"]):
         assert "one of the letters" in judge(key, wrong)
 
 
@@ -245,10 +239,11 @@ def test_a_prediction_is_one_of_the_listed_letters(key):
 
 
 def test_owner_cell_passes_the_answer_and_names_the_mistakes():
-    # the box (61, 12, 75, 34): centre (68, 23) px, in cell row 2, column 8
-    assert judge("05.owner_cell", [2, 8, 0.5, 0.875]) is None
-    assert "swapped" in judge("05.owner_cell", [8, 2, 0.5, 0.875])
-    assert "from 0" in judge("05.owner_cell", [3, 9, 0.5, 0.875])
+    # the box (61, 12, 76, 34): centre (68.5, 23) px, in cell row 2, column 8
+    assert judge("05.owner_cell", [2, 8, 0.5625, 0.875]) is None
+    assert "swapped" in judge("05.owner_cell", [8, 2, 0.5625, 0.875])
+    assert "swapped: cx" in judge("05.owner_cell", [2, 8, 0.875, 0.5625])
+    assert "from 0" in judge("05.owner_cell", [3, 9, 0.5625, 0.875])
     assert "not pixels" in judge("05.owner_cell", [2, 8, 4.0, 7.0])
     assert "four numbers" in judge("05.owner_cell", None)
 

@@ -50,9 +50,7 @@ def test_has_checked_outputs_and_exercises_with_solutions(path):
     for cell in solutions:
         following = all_cells[all_cells.index(cell) + 1]
         check = text(following)
-        assert "course.check_exercise(" in check or "course.check(" in check, (
-            "each solution is followed by its check cell"
-        )
+        assert "course.check_exercise(" in check, "each solution is followed by its check cell"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

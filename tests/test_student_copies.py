@@ -10,9 +10,6 @@ whether the solution passes and what values it assigns. The test then asks:
 * does the solution pass its check in the student copy?
 * does an answer's value, or a distinctive line of a solution, show anywhere else: in
   another cell's code or text, or in any output of the run?
-
-Notebooks whose checks still use the older ``course.check`` (which raises) are skipped
-until they move to ``course.check_exercise``.
 """
 
 import ast
@@ -65,26 +62,6 @@ print({mark!r} + _json.dumps(
     }}
 ))
 '''
-
-
-def legacy(path: Path) -> bool:
-    """True while a notebook's checks use ``course.check`` (which raises) instead of
-    ``course.check_exercise``."""
-    cells = nbformat.read(path, as_version=4).cells
-    return any("course.check(" in cell.source for cell in cells if cell.cell_type == "code")
-
-
-def converted(paths):
-    return [
-        pytest.param(
-            path,
-            marks=pytest.mark.skip(reason="still uses course.check; converted in issue 20 (04-05)")
-            if legacy(path)
-            else (),
-            id=path.name,
-        )
-        for path in paths
-    ]
 
 
 def assigned_names(source: str) -> list[str]:
@@ -180,7 +157,7 @@ def test_no_cell_needs_a_name_that_only_a_solution_defines(path):
         assert not used_names(cell.source) & only_solutions, cell.source
 
 
-@pytest.mark.parametrize("path", converted(NOTEBOOKS))
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_check_names_a_registered_exercise_of_its_notebook(path):
     notebook = nbformat.read(path, as_version=4)
     registered = exercises.all_exercises()
@@ -195,7 +172,7 @@ def test_every_check_names_a_registered_exercise_of_its_notebook(path):
         assert exercise.answer in defined_names(cell.source), "the solution defines the answer"
 
 
-@pytest.mark.parametrize("path", converted(NOTEBOOKS))
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_solution_line_shows_outside_its_cell(path):
     original = nbformat.read(path, as_version=4)
     student, _ = student_version(original, path.stem)
@@ -208,7 +185,7 @@ def test_no_solution_line_shows_outside_its_cell(path):
                 assert line not in other.source, f"a solution line shows elsewhere: {line}"
 
 
-@pytest.mark.parametrize("path", converted(NOTEBOOKS))
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_student_copy_runs_to_the_end_with_every_check_saying_not_yet(path, monkeypatch):
     monkeypatch.setenv("LOCALIZER_DATA", "sample")  # the kernel inherits it: no download
     monkeypatch.delenv("LOCALIZER_STRICT_CHECKS", raising=False)
@@ -267,7 +244,7 @@ def test_the_leak_finders_see_answers_in_code_prose_and_outputs():
     assert leaks([0.55], text_numbers("# interpolated: 1, 1, 0.55 and 0.75")) == [0.55]
     assert leaks([38448.0], text_numbers("{'wide_conv': 38448}\n")) == [38448.0]
     assert leaks([164622.0], text_numbers("# it has 164,622 weights")) == [164622.0]
-    assert not leaks([2.0, 0.875], text_numbers("# the box (61, 12, 75, 34), 8-pixel cells"))
+    assert not leaks([2.0, 0.875], text_numbers("# the box (61, 12, 76, 34), 8-pixel cells"))
     solution = "def f(x):\n    import numpy as np\n    # a comment that is long enough\n"
     solution += "    return np.clip(x, 0.0, 1.0)  # why\n    y = 1\n"
     assert distinctive_lines(solution) == {"return np.clip(x, 0.0, 1.0)"}

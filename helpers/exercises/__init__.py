@@ -22,17 +22,17 @@ In a notebook a check cell reads::
 
 which prints ``Correct!`` or ``Not yet: <hint>`` and never raises, so "Run All" goes on.
 
-Tools for the exercise modules: :func:`collect_calls` (the usual ``collect``: the answer
-called on every case), :func:`describe_model` (a Keras model as plain data),
-:func:`refusal` (the sentence that refuses a solution calling the library function it
-replaces, found with :mod:`ast`). Each module also keeps the course's reference for its
-exercises (``paste_batch_reference``, ``two_heads_reference``, ...), which the notebooks
-use through :func:`helpers.course.use_answer_or_library` until the student's answer is right.
+This module holds the contract and the registry; the tools the exercise modules share
+(``collect_calls``, which records a crash per case as ``{"error": "<type>: <message>"}``,
+``collect_value``, ``describe_model``, and for judges ``raised``, ``refusal``,
+``as_array``, ``choice_judge``) live in :mod:`helpers.exercises.student_code`. Each module
+also keeps the course's reference for its exercises (``paste_batch_reference``,
+``two_heads_reference``, ``per_class_scores``, ...), which the notebooks use through
+:func:`helpers.course.use_answer_or_library` until the student's answer is right.
 """
 
 from __future__ import annotations
 
-import ast
 import importlib
 import pkgutil
 from collections.abc import Callable
@@ -103,104 +103,3 @@ def get(key: str) -> Exercise:
     if key not in exercises:
         raise InputError(f"no exercise {key!r}; known: {', '.join(sorted(exercises))}")
     return exercises[key]
-
-
-def to_plain(value: Any) -> Plain:
-    """``value`` as plain data (for the trip out of the kernel): arrays stay NumPy arrays
-    of numbers, NumPy scalars become Python numbers, tuples become lists.
-
-    Raises:
-        InputError: for anything else (a model, a function, an object of the student's).
-    """
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, (int, float)):
-        return value
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        if value.dtype == object:
-            raise InputError("expected an array of numbers, got an array of Python objects")
-        return value
-    if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_plain(v) for v in value]
-    if hasattr(value, "numpy"):  # a TensorFlow tensor
-        return to_plain(np.asarray(value.numpy()))
-    raise InputError(f"expected plain data (numbers, strings, arrays), got {type(value).__name__}")
-
-
-def collect_calls(answer: Callable, cases: list[dict[str, Plain]]) -> list[Plain]:
-    """The usual ``collect``: the student's function called on every case, as plain data."""
-    return [to_plain(answer(**case)) for case in cases]
-
-
-def calls_to(source: str | None, names: set[str]) -> set[str]:
-    """The names in ``names`` that the code ``source`` calls (``f(...)`` or ``module.f(...)``).
-
-    A judge uses it to refuse a solution that only calls the library function the exercise
-    replaces; ``source`` that is ``None`` or does not parse calls nothing we can see.
-    """
-    if not source:
-        return set()
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return set()
-    called = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            function = node.func
-            is_attribute = isinstance(function, ast.Attribute)
-            name = function.attr if is_attribute else getattr(function, "id", "")
-            if name in names:
-                called.add(name)
-    return called
-
-
-def refusal(source: str | None, names: set[str], task: str) -> str | None:
-    """The sentence refusing a solution that calls one of ``names``; ``None`` if it calls none."""
-    called = calls_to(source, names)
-    if not called:
-        return None
-    listed = ", ".join(f"`{name}`" for name in sorted(called))
-    return f"{task} yourself: your code calls {listed}, the library function this exercise replaces"
-
-
-def describe_model(model: Any) -> dict[str, Plain]:
-    """A Keras model as plain data, for the trip out of the kernel.
-
-    Returns ``{"outputs": {name: shape without the batch axis}, "params": int, "layers":
-    [[class name, output shape, params, activation], ...], "probe": {name: array}}``, where
-    ``outputs`` and ``probe`` are ``None`` when the model's output is not a dict (its heads
-    then have no names); ``probe`` holds the model's outputs for two fixed random canvases.
-
-    Raises:
-        InputError: ``model`` is not a Keras model.
-    """
-    if not (hasattr(model, "layers") and hasattr(model, "count_params")):
-        raise InputError(f"expected a keras.Model, got {type(model).__name__}")
-    output = model.output
-    outputs = (
-        {str(name): [int(d) for d in tensor.shape[1:]] for name, tensor in output.items()}
-        if isinstance(output, dict)
-        else None
-    )
-    layers = []
-    for layer in model.layers:
-        output = getattr(layer, "output", None)
-        shape = [] if output is None else [None if d is None else int(d) for d in output.shape[1:]]
-        activation = layer.get_config().get("activation")
-        layers.append([type(layer).__name__, shape, int(layer.count_params()), activation])
-    probe = None
-    if outputs is not None:
-        shape = tuple(int(d) for d in model.input.shape[1:])
-        canvases = np.random.default_rng(0).random((2, *shape), dtype=np.float32)
-        probe = {name: to_plain(value) for name, value in model(canvases).items()}
-    return {
-        "outputs": outputs,
-        "params": int(model.count_params()),
-        "layers": layers,
-        "probe": probe,
-    }

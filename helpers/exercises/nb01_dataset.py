@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from helpers import synthesis
-from helpers.exercises import Exercise, Plain, collect_calls, refusal, register
+from helpers.exercises import Exercise, Plain, register
+from helpers.exercises.student_code import collect_calls, raised, refusal
 
 NOTEBOOK = "01_dataset_synthesis"
 DIGIT = synthesis.DIGIT_SIZE
@@ -76,7 +77,7 @@ def _judge_paste(data: Plain, cases: list[dict[str, Plain]], source: str | None)
     if refused:
         return refused
     for result, case in zip(data, cases, strict=True):
-        problem = _pair(result, "the images and the boxes")
+        problem = raised(result, "paste_batch") or _pair(result, "the images and the boxes")
         if problem:
             return problem
         images, found = (np.asarray(part, dtype=np.float64) for part in result)
@@ -157,6 +158,9 @@ def _judge_tight(data: Plain, cases: list[dict[str, Plain]], source: str | None)
     if refused:
         return refused
     for result, case in zip(data, cases, strict=True):
+        crash = raised(result, "tight_boxes")
+        if crash:
+            return crash
         found = np.asarray(result, dtype=np.float64)
         digits = case["digits"]
         expected = synthesis.ink_extents(digits).astype(np.float64)

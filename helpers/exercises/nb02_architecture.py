@@ -1,7 +1,7 @@
 """Notebook 02's exercises: count a layer's parameters, build the two-headed network,
 decode raw numbers into boxes that are always valid.
 
-The network is judged by its description (:func:`helpers.exercises.describe_model`)
+The network is judged by its description (:func:`helpers.exercises.student_code.describe_model`)
 against the lab's network built here for the same input shape and filters; the decoder
 against :class:`helpers.models.BoxDecoder`.
 """
@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.exercises import (
-    Exercise,
-    Plain,
+from helpers.exercises import Exercise, Plain, register
+from helpers.exercises.student_code import (
     collect_calls,
+    collect_value,
     describe_model,
+    raised,
     refusal,
-    register,
-    to_plain,
 )
 
 NOTEBOOK = "02_architecture"
@@ -31,10 +30,6 @@ _SMALL_HEAD = {"inputs": 64, "outputs": 10}
 
 def _params_cases(rng: np.random.Generator) -> list[dict[str, Plain]]:
     return []  # a value: the task's two layers are fixed in the notebook's text
-
-
-def _collect_value(answer, cases: list[dict[str, Plain]]) -> Plain:
-    return to_plain(answer)
 
 
 def _judge_params(data: Plain, cases: list[dict[str, Plain]], source: str | None) -> str | None:
@@ -66,7 +61,7 @@ register(
         answer="layer_params",
         kind="value",
         make_cases=_params_cases,
-        collect=_collect_value,
+        collect=collect_value,
         judge=_judge_params,
         points=1,
     )
@@ -110,7 +105,7 @@ def _model_cases(rng: np.random.Generator) -> list[dict[str, Plain]]:
 
 
 def _collect_model(answer, cases: list[dict[str, Plain]]) -> Plain:
-    return [describe_model(answer(**case)) for case in cases]
+    return collect_calls(answer, cases, convert=describe_model)
 
 
 def _kinds(description: dict) -> dict[str, int]:
@@ -125,8 +120,11 @@ def _judge_model(data: Plain, cases: list[dict[str, Plain]], source: str | None)
     if refused:
         return refused
     for found, case in zip(data, cases, strict=True):
-        expected = describe_model(two_heads_reference(**case))
         given = f"for input_shape={tuple(case['input_shape'])}, filters={tuple(case['filters'])}"
+        crash = raised(found, "build_two_heads", f"the call {given}")
+        if crash:
+            return crash
+        expected = describe_model(two_heads_reference(**case))
         if found["outputs"] is None:
             return "give keras.Model a dict of outputs, so that each head has its name"
         if set(found["outputs"]) != {"classification", "bounding_box"}:
@@ -196,6 +194,9 @@ def _judge_decoder(data: Plain, cases: list[dict[str, Plain]], source: str | Non
     if refused:
         return refused
     for result, case in zip(data, cases, strict=True):
+        crash = raised(result, "decode_boxes")
+        if crash:
+            return crash
         found = np.asarray(result, dtype=np.float64)
         expected = decode_boxes_reference(case["raw"]).astype(np.float64)
         if found.shape != expected.shape:

@@ -11,7 +11,8 @@ import math
 
 import numpy as np
 
-from helpers.exercises import Exercise, Plain, collect_calls, refusal, register
+from helpers.exercises import Exercise, Plain, register
+from helpers.exercises.student_code import collect_calls, raised, reference_iou, refusal
 
 NOTEBOOK = "03_training"
 
@@ -45,19 +46,14 @@ def _loss_cases(rng: np.random.Generator) -> list[dict[str, Plain]]:
     return [{"y_true": y_true, "y_pred": y_pred}]
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    width = np.clip(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0, None)
-    height = np.clip(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0, None)
-    inter = width * height
-    union = np.prod(a[:, 2:] - a[:, :2], 1) + np.prod(b[:, 2:] - b[:, :2], 1) - inter
-    return inter / union
-
-
 def _judge_loss(data: Plain, cases: list[dict[str, Plain]], source: str | None) -> str | None:
     refused = refusal(source, {"BoxLoss", "compute_ciou", "compute_iou"}, "write the loss")
     if refused:
         return refused
     for result, case in zip(data, cases, strict=True):
+        crash = raised(result, "box_loss")
+        if crash:
+            return crash
         y_true = np.asarray(case["y_true"], np.float64)
         y_pred = np.asarray(case["y_pred"], np.float64)
         found = np.asarray(result, dtype=np.float64)
@@ -71,7 +67,7 @@ def _judge_loss(data: Plain, cases: list[dict[str, Plain]], source: str | None) 
         if np.allclose(found, expected, atol=2e-3):
             continue
         mse = np.mean((y_true - y_pred) ** 2, axis=1)
-        iou = _iou(y_true, y_pred)
+        iou = reference_iou(y_true, y_pred)
         if np.allclose(found, expected - mse, atol=2e-3):
             return "the MSE of the corners is missing: the loss is MSE + (1 - CIoU)"
         if np.allclose(found, 1 - iou, atol=2e-3) or np.allclose(found, mse + 1 - iou, atol=2e-3):
@@ -127,6 +123,10 @@ def _judge_schedule(data: Plain, cases: list[dict[str, Plain]], source: str | No
     refused = refusal(source, {"CosineDecay", "adam"}, "write the schedule")
     if refused:
         return refused
+    for result, case in zip(data, cases, strict=True):
+        crash = raised(result, "cosine_learning_rate", f"step {case['step']}")
+        if crash:
+            return crash
     try:
         found = np.asarray(data, dtype=np.float64)
     except (TypeError, ValueError):

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers import exercises
-from helpers.exercises import Exercise
-from helpers.exercises.student_code import as_array, called_names, collect_calls, collect_value
+from helpers.exercises import Exercise, register
+from helpers.exercises.student_code import (
+    as_array,
+    choice_judge,
+    collect_calls,
+    collect_value,
+    raised,
+    reference_iou,
+    refusal,
+)
 
 NOTEBOOK = "04_iou_evaluation"
 #: Canvas side of the pixel cases: IoU must not care whether boxes are in pixels.
@@ -28,13 +35,6 @@ CONDITIONS = {
     "e": "font digits",
 }
 TOLERANCE = 1e-4
-
-
-def _iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
-    """``helpers.boxes.iou``, imported when a judge needs it (it pulls in Keras)."""
-    from helpers.boxes import iou
-
-    return iou(boxes_a, boxes_b)
 
 
 # --- Exercise: iou_batch ----------------------------------------------------------------
@@ -100,7 +100,7 @@ def make_iou_cases(rng: np.random.Generator) -> list[dict]:
 
 def _iou_from_xywh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The IoU a student gets who reads the corners as ``(x, y, width, height)``."""
-    return _iou(
+    return reference_iou(
         np.concatenate([a[:, :2], a[:, :2] + np.abs(a[:, 2:])], 1),
         np.concatenate([b[:, :2], b[:, :2] + np.abs(b[:, 2:])], 1),
     )
@@ -124,18 +124,19 @@ def _close(values: np.ndarray, expected: np.ndarray) -> bool:
 
 def judge_iou_batch(data: list, cases: list[dict], source: str | None) -> str | None:
     """``None`` when ``iou_batch`` matches ``helpers.boxes.iou`` on every case, else a hint."""
-    if called_names(source) & IOU_FUNCTIONS:
-        used = ", ".join(sorted(called_names(source) & IOU_FUNCTIONS))
-        return f"write the IoU yourself: `iou_batch` calls {used}, the library's version"
+    refused = refusal(source, IOU_FUNCTIONS, "write the IoU")
+    if refused:
+        return refused
     results = {}
     for name, value, case in zip(IOU_CASES, data, cases, strict=True):
-        if isinstance(value, dict):
-            where = (
-                "the awkward pairs (no overlap, touching or empty boxes)"
-                if name == "awkward"
-                else f"{name} boxes"
-            )
-            return f"`iou_batch` raised {value['error']} on {where}"
+        where = (
+            "the awkward pairs (no overlap, touching or empty boxes)"
+            if name == "awkward"
+            else f"{name} boxes"
+        )
+        crash = raised(value, "iou_batch", where)
+        if crash:
+            return crash
         array = as_array(value)
         expected_shape = (len(case["boxes_a"]),)
         if array is None or array.shape != expected_shape:
@@ -153,14 +154,14 @@ def judge_iou_batch(data: list, cases: list[dict], source: str | None) -> str | 
             "off by one: the boxes are continuous coordinates, so a width is xmax - xmin "
             "(no + 1 as when counting pixels)"
         )
-    if not _close(ordinary, _iou(a, b)):
+    if not _close(ordinary, reference_iou(a, b)):
         return (
             "wrong on ordinary overlapping boxes (not squares): check which column is which "
             "(x first: xmin, ymin, xmax, ymax) and that each side of the overlap runs from the "
             "larger min to the smaller max of the same axis"
         )
     awkward = results["awkward"]
-    expected = _iou(cases[1]["boxes_a"], cases[1]["boxes_b"])
+    expected = reference_iou(cases[1]["boxes_a"], cases[1]["boxes_b"])
     for index, case_name in enumerate(AWKWARD):
         value = awkward[index]
         if np.isnan(value):
@@ -179,7 +180,7 @@ def judge_iou_batch(data: list, cases: list[dict], source: str | None) -> str | 
             if case_name == "two empty boxes":
                 return "two empty boxes: the union is 0, return 0 there"
             return f"wrong for {case_name} (IoU should lie in [0, 1] and follow the formula)"
-    if not _close(results["pixels"], _iou(cases[2]["boxes_a"], cases[2]["boxes_b"])):
+    if not _close(results["pixels"], reference_iou(cases[2]["boxes_a"], cases[2]["boxes_b"])):
         return (
             "IoU has no unit, but your function gives other values for the same boxes in "
             "pixels: do not clip coordinates to [0, 1] or assume normalised units"
@@ -189,7 +190,7 @@ def judge_iou_batch(data: list, cases: list[dict], source: str | None) -> str | 
     return None
 
 
-exercises.register(
+register(
     Exercise(
         key="04.iou_batch",
         notebook=NOTEBOOK,
@@ -253,8 +254,9 @@ def make_per_class_cases(rng: np.random.Generator) -> list[dict]:
 def judge_per_class(data: list, cases: list[dict], source: str | None) -> str | None:
     """``None`` when ``per_class_scores`` matches the reference on every case, else a hint."""
     for value, case in zip(data, cases, strict=True):
-        if isinstance(value, dict):
-            return f"`per_class_scores` raised {value['error']}"
+        crash = raised(value, "per_class_scores")
+        if crash:
+            return crash
         array = as_array(value)
         if array is None or array.shape != (10, 3):
             got = None if array is None else array.shape
@@ -297,7 +299,7 @@ def judge_per_class(data: list, cases: list[dict], source: str | None) -> str | 
     return None
 
 
-exercises.register(
+register(
     Exercise(
         key="04.per_class_scores",
         notebook=NOTEBOOK,
@@ -314,14 +316,7 @@ exercises.register(
 # --- Prediction: which condition gains least from training on harder canvases -------------
 
 
-def judge_prediction(data, cases: list[dict], source: str | None) -> str | None:
-    """Any listed choice is a valid prediction; the notebook compares it with the run."""
-    if data not in CONDITIONS:
-        return f'write one of the letters {", ".join(CONDITIONS)} as a string, e.g. "a"'
-    return None
-
-
-exercises.register(
+register(
     Exercise(
         key="04.predict_harder_canvases",
         notebook=NOTEBOOK,
@@ -329,7 +324,7 @@ exercises.register(
         kind="value",
         make_cases=lambda rng: [],
         collect=collect_value,
-        judge=judge_prediction,
+        judge=choice_judge(CONDITIONS),
         points=0,
     )
 )

@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers import exercises
-from helpers.exercises import Exercise
-from helpers.exercises.student_code import as_array, called_names, collect_calls, collect_value
+from helpers.exercises import Exercise, register
+from helpers.exercises.student_code import (
+    as_array,
+    choice_judge,
+    collect_calls,
+    collect_value,
+    raised,
+    reference_iou,
+    refusal,
+)
 
 NOTEBOOK = "05_multi_digit_detection"
 CHANNELS = 15  # objectness, 10 classes, cx, cy, w, h (as helpers.detection.CHANNELS)
+GRID_SIZE = 12  # cells per side of the notebook's canvases (as helpers.detection.GRID_SIZE)
 TOLERANCE = 1e-4
-
-
-def _iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
-    """``helpers.boxes.iou``, imported when a judge needs it (it pulls in Keras)."""
-    from helpers.boxes import iou
-
-    return iou(boxes_a, boxes_b)
 
 
 def _detection():
@@ -37,7 +38,7 @@ def _detection():
 # --- Exercise: the owner cell of one digit (worked on paper) ------------------------------
 
 #: The digit of the owner-cell exercise: a pixel box on the 96x96 canvas of 8-pixel cells.
-OWNER_BOX_PX = (61, 12, 75, 34)
+OWNER_BOX_PX = (61, 12, 76, 34)
 CANVAS_PX, CELL_PX = 96, 8
 
 
@@ -66,7 +67,7 @@ def judge_owner_cell(data, cases: list[dict], source: str | None) -> str | None:
     return None
 
 
-exercises.register(
+register(
     Exercise(
         key="05.owner_cell",
         notebook=NOTEBOOK,
@@ -122,8 +123,20 @@ def make_encode_cases(rng: np.random.Generator) -> list[dict]:
     ]
 
 
-def reference_grid(boxes: np.ndarray, classes: np.ndarray, grid_size: int) -> np.ndarray:
-    """``detection.encode_targets`` for one canvas: the ``(G, G, 15)`` target."""
+def reference_grid(
+    boxes: np.ndarray, classes: np.ndarray, grid_size: int = GRID_SIZE
+) -> np.ndarray:
+    """``detection.encode_targets`` for one canvas: the judge's reference and the notebook's
+    stand-in for ``encode_grid`` (same arguments).
+
+    Args:
+        boxes: ``(K, 4)`` normalised ``(xmin, ymin, xmax, ymax)``; ``classes``: ``(K,)`` ints.
+        grid_size: cells per side.
+
+    Returns:
+        The ``(grid_size, grid_size, 15) float32`` target, indexed ``[row, col]``.
+    """
+    boxes = np.asarray(boxes)
     if not len(boxes):
         return np.zeros((grid_size, grid_size, CHANNELS), np.float32)
     return _detection().encode_targets(boxes[None], np.asarray(classes)[None], grid_size)[0]
@@ -165,12 +178,13 @@ def _encode_hint(got: np.ndarray, boxes: np.ndarray, classes: np.ndarray, grid: 
 
 def judge_encode_grid(data: list, cases: list[dict], source: str | None) -> str | None:
     """``None`` when ``encode_grid`` matches ``detection.encode_targets`` on every canvas."""
-    if called_names(source) & ENCODERS:
-        used = ", ".join(sorted(called_names(source) & ENCODERS))
-        return f"write the encoding yourself: `encode_grid` calls {used}, the library's version"
+    refused = refusal(source, ENCODERS, "write the encoding")
+    if refused:
+        return refused
     for name, value, case in zip(ENCODE_CASES, data, cases, strict=True):
-        if isinstance(value, dict):
-            return f"`encode_grid` raised {value['error']} on a canvas with {name}"
+        crash = raised(value, "encode_grid", f"a canvas with {name}")
+        if crash:
+            return crash
         grid = case["grid_size"]
         got = as_array(value)
         if got is None or got.shape != (grid, grid, CHANNELS):
@@ -208,7 +222,7 @@ def _only_cell_differs(got: np.ndarray, expected: np.ndarray, box: np.ndarray, g
     return not same[row, col] and same.sum() == same.size - 1
 
 
-exercises.register(
+register(
     Exercise(
         key="05.encode_grid",
         notebook=NOTEBOOK,
@@ -281,8 +295,17 @@ def make_nms_cases(rng: np.random.Generator) -> list[dict]:
     return cases
 
 
-def reference_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
-    """The library's NMS (``tf.image.non_max_suppression``), every survivor, best first."""
+def reference_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.5) -> np.ndarray:
+    """The library's NMS (``tf.image.non_max_suppression``): the judge's reference and the
+    notebook's stand-in for ``nms`` (same arguments).
+
+    Args:
+        boxes: ``(K, 4)`` normalised ``(xmin, ymin, xmax, ymax)``; ``scores``: ``(K,)``.
+        iou_threshold: a box whose IoU with a kept, better box is above it is dropped.
+
+    Returns:
+        ``(M,) int64`` indices of every surviving box, best score first.
+    """
     if not len(boxes):
         return np.zeros(0, np.int64)
     return _detection().non_max_suppression(
@@ -305,7 +328,7 @@ def greedy_nms(
         keep = []
         for i in np.argsort(-scores, kind="stable"):
             better = np.flatnonzero(scores > scores[i])
-            overlaps = _iou(np.repeat(boxes[i : i + 1], len(better), 0), boxes[better])
+            overlaps = reference_iou(np.repeat(boxes[i : i + 1], len(better), 0), boxes[better])
             if not np.any(overlaps > iou_threshold):
                 keep.append(int(i))
         return np.array(keep, np.int64)
@@ -317,7 +340,7 @@ def greedy_nms(
     while len(order):
         best, rest = order[0], order[1:]
         keep.append(int(best))
-        overlaps = _iou(np.repeat(boxes[best : best + 1], len(rest), 0), boxes[rest])
+        overlaps = reference_iou(np.repeat(boxes[best : best + 1], len(rest), 0), boxes[rest])
         order = (
             rest[overlaps > iou_threshold]
             if mistake == "inverted"
@@ -342,15 +365,16 @@ NMS_MISTAKES = {
 def judge_nms(data: list, cases: list[dict], source: str | None) -> str | None:
     """``None`` when ``nms`` keeps the boxes ``tf.image.non_max_suppression`` keeps, in its
     order (best first), on every case; else a hint."""
-    if called_names(source) & NMS_FUNCTIONS:
-        used = ", ".join(sorted(called_names(source) & NMS_FUNCTIONS))
-        return f"write NMS yourself: `nms` calls {used}, the library's version"
+    refused = refusal(source, NMS_FUNCTIONS, "write NMS")
+    if refused:
+        return refused
     for value, case in zip(data, cases, strict=True):
         boxes, scores = np.asarray(case["boxes"]), np.asarray(case["scores"])
         threshold = case["iou_threshold"]
         where = "an empty list of boxes" if not len(boxes) else f"{len(boxes)} boxes"
-        if isinstance(value, dict):
-            return f"`nms` raised {value['error']} on {where}"
+        crash = raised(value, "nms", where)
+        if crash:
+            return crash
         got = as_array(value)
         if got is None or got.ndim != 1:
             shape = None if got is None else got.shape
@@ -376,7 +400,7 @@ def judge_nms(data: list, cases: list[dict], source: str | None) -> str | None:
     return None
 
 
-exercises.register(
+register(
     Exercise(
         key="05.nms",
         notebook=NOTEBOOK,
@@ -416,7 +440,7 @@ def judge_ap_on_paper(data, cases: list[dict], source: str | None) -> str | None
     )
 
 
-exercises.register(
+register(
     Exercise(
         key="05.ap_on_paper",
         notebook=NOTEBOOK,
@@ -435,14 +459,7 @@ exercises.register(
 NMS_THRESHOLDS = {"a": 0.1, "b": 0.3, "c": 0.5, "d": 0.7, "e": 0.9}
 
 
-def judge_prediction(data, cases: list[dict], source: str | None) -> str | None:
-    """Any listed choice is a valid prediction; the notebook compares it with the run."""
-    if data not in NMS_THRESHOLDS:
-        return f'write one of the letters {", ".join(NMS_THRESHOLDS)} as a string, e.g. "a"'
-    return None
-
-
-exercises.register(
+register(
     Exercise(
         key="05.predict_nms_threshold",
         notebook=NOTEBOOK,
@@ -450,7 +467,7 @@ exercises.register(
         kind="value",
         make_cases=lambda rng: [],
         collect=collect_value,
-        judge=judge_prediction,
+        judge=choice_judge(NMS_THRESHOLDS),
         points=0,
     )
 )
