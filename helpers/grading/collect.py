@@ -45,6 +45,7 @@ def collect_exercise(key: str, module: str, folder: str, get_answer: Callable[[]
     "message": str, "data": plain data}``. Prints one line for the student's record.
     """
     from helpers import exercises
+    from helpers.exercises import student_code
 
     importlib.import_module(module)
     exercise = exercises.get(key)
@@ -59,7 +60,7 @@ def collect_exercise(key: str, module: str, folder: str, get_answer: Callable[[]
             outcome.update(status="not callable", message=type(answer).__name__)
         else:
             try:
-                outcome["data"] = exercises.to_plain(exercise.collect(answer, cases))
+                outcome["data"] = student_code.to_plain(exercise.collect(answer, cases))
             except Exception as error:  # any error in the student's code means "not yet"
                 outcome.update(status="raised", message=f"{type(error).__name__}: {error}")
     plain.dump(outcome, outcome_path(Path(folder), key))
