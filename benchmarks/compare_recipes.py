@@ -22,7 +22,6 @@ to ``benchmarks/results/*.json``.
 from __future__ import annotations
 
 # First, so that TensorFlow's C++ start-up logs are silenced (see helpers/__init__.py).
-import helpers  # noqa: F401
 
 # isort: split
 

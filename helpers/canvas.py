@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-DIGIT_SIZE = 28
+from helpers.constants import DIGIT_SIZE
+
 #: Images are rendered in chunks of this many, to bound memory on full MNIST.
 CHUNK = 2048
 

@@ -206,18 +206,11 @@ def run_train(args) -> dict:
 
 
 def run_evaluate(args) -> dict:
-    import keras
-
     from helpers.evaluation import check_localizer
+    from helpers.saving import load_model
 
     path = Path(args.model)
-    if not path.is_file():
-        raise FileNotFoundError(f"model file not found: {path}")
-    try:
-        model = keras.saving.load_model(path, compile=False)
-    except Exception as error:  # noqa: BLE001 - Keras raises many kinds for a bad file
-        reason = " ".join(str(error).split())[:200]
-        raise InputError(f"could not load {path} as a Keras model: {reason}") from error
+    model = load_model(path)
     check_localizer(model, f"--model {path}")
     _, test, used = _load_data(args)
     return {

@@ -18,7 +18,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from helpers.canvas import DIGIT_SIZE
+from helpers.constants import DIGIT_SIZE
 from helpers.errors import InputError
 
 GRAPH_OPTIONS = ("scale",)

@@ -18,10 +18,9 @@ import numpy as np
 import tensorflow as tf
 
 from helpers import graph_synthesis, validation
-from helpers.synthesis import CANVAS_SIZE, check_synthesis_options, synthesize
+from helpers.constants import CANVAS_SIZE, DEFAULT_SEED, NUM_CLASSES, TEST_SEED
+from helpers.synthesis import check_synthesis_options, synthesize
 
-NUM_CLASSES = 10
-TEST_SEED = 1234
 #: Batches synthesised at once, and batches kept ready ahead of the training step.
 MAP_THREADS = 2
 PREFETCH_BATCHES = 2
@@ -68,7 +67,7 @@ def training_dataset(
     labels: np.ndarray,
     *,
     batch_size: int,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     canvas_size: int = CANVAS_SIZE,
     box: str = "frame",
     epochs: int | None = None,

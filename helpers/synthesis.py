@@ -24,10 +24,10 @@ from __future__ import annotations
 import numpy as np
 
 from helpers import validation
-from helpers.canvas import DIGIT_SIZE, as_rng, draw_placements, paste, render_in_chunks, to_unit
+from helpers.canvas import as_rng, draw_placements, paste, render_in_chunks, to_unit
+from helpers.constants import CANVAS_SIZE, DEFAULT_SEED, DIGIT_SIZE
 from helpers.errors import InputError
 
-CANVAS_SIZE = 75
 BOX_KINDS = ("frame", "tight")
 
 
@@ -60,7 +60,7 @@ def ink_extents(digits: np.ndarray, threshold: float = 0) -> np.ndarray:
 def synthesize(
     digits: np.ndarray,
     *,
-    seed: int | np.random.Generator | None = 0,
+    seed: int | np.random.Generator | None = DEFAULT_SEED,
     canvas_size: int = CANVAS_SIZE,
     box: str = "frame",
     scale: tuple[int, int] | None = None,
@@ -156,7 +156,7 @@ def place_digits(
 def check_synthesis_options(
     digits: np.ndarray,
     *,
-    seed: int | np.random.Generator | None = 0,
+    seed: int | np.random.Generator | None = DEFAULT_SEED,
     canvas_size: int = CANVAS_SIZE,
     box: str = "frame",
     scale: tuple[float, float] | None = None,

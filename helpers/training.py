@@ -18,10 +18,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from helpers.constants import CANVAS_SIZE, DEFAULT_SEED
 from helpers.models import BoxLoss, build_baseline_model, build_model
 from helpers.pipeline import training_dataset
 from helpers.progress import fit_progress
-from helpers.synthesis import CANVAS_SIZE
 from helpers.validation import check_choice, check_int, check_labelled_images
 
 
@@ -231,7 +231,7 @@ def train(
     *,
     epochs: int = 10,
     batch_size: int | None = None,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     box: str = "frame",
     validation: tuple[np.ndarray, dict] | None = None,
     verbose: int | str = "auto",

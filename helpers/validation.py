@@ -28,10 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from helpers.constants import DIGIT_SIZE, NUM_CLASSES
 from helpers.errors import InputError
-
-DIGIT_SIZE = 28
-NUM_CLASSES = 10
 
 
 def _shape_of(value: Any) -> str:

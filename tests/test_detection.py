@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from clitools import cli
 
+import helpers
 from helpers import detection
 from helpers.detection import (
     DetectionHead,
@@ -461,7 +462,7 @@ def test_save_and_load_round_trip(tmp_path, scenes):
     model = detection.compile_detector(build_detector(), learning_rate=1e-3)
     path = tmp_path / "detector.keras"
     model.save(path)
-    loaded = keras.saving.load_model(path, compile=False)
+    loaded = helpers.load_model(path)
     images = scenes[0][:4]
     np.testing.assert_array_equal(
         model.predict(images, verbose=0), loaded.predict(images, verbose=0)
@@ -516,9 +517,9 @@ def test_detect_train_cli_trains_saves_and_reports(tmp_path, sample):
     script = tmp_path / "load.py"
     script.write_text(
         textwrap.dedent(f"""
-        import numpy as np, keras
-        import helpers.detection
-        model = keras.saving.load_model({str(out)!r}, compile=False)
+        import numpy as np
+        import helpers
+        model = helpers.load_model({str(out)!r})
         found = helpers.detection.detect(model, np.zeros((2, 96, 96, 1), np.float32))
         print("loaded", len(found))
         """)

@@ -11,6 +11,7 @@ import numpy as np
 from keras import layers, ops
 
 from helpers import validation
+from helpers.constants import DEFAULT_SEED
 from helpers.detection.grid import encode_targets, grid_to_boxes
 from helpers.detection.scenes import (
     BOX,
@@ -181,7 +182,7 @@ def detection_dataset(
     labels: np.ndarray,
     *,
     batch_size: int,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     canvas_size: int = CANVAS_SIZE,
     grid_size: int = GRID_SIZE,
     batches: int | None = None,
@@ -249,7 +250,7 @@ def train_detector(
     images_per_epoch: int = 4000,
     batch_size: int = 32,
     learning_rate: float = 2e-3,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     verbose: int | str = 2,
     model: keras.Model | None = None,
     callbacks: list | None = None,
