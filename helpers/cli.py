@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers.errors import InputError
+from helpers.recipes import RECIPES
 
 EXIT_USAGE = 2
 
@@ -64,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a recipe and report test metrics")
     _data_args(train)
-    train.add_argument("--recipe", choices=("improved", "baseline"), default="improved")
+    train.add_argument("--recipe", choices=tuple(RECIPES), default=next(iter(RECIPES)))
     train.add_argument("--epochs", type=_positive_int, default=10)
     train.add_argument(
         "--batch-size",

@@ -14,6 +14,8 @@ NUM_CLASSES = 10
 DIGIT_SIZE = 28
 #: Side of the localizer's square canvas, in pixels (notebooks 01-04).
 CANVAS_SIZE = 75
+#: The localizer's input shape: one grey channel on the square canvas.
+INPUT_SHAPE = (CANVAS_SIZE, CANVAS_SIZE, 1)
 #: Largest canvas side any function accepts, in pixels: 16 times the course's
 #: canvases, far beyond what the course needs, well below what exhausts memory.
 MAX_CANVAS_SIZE = 1200

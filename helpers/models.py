@@ -14,11 +14,8 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from helpers.constants import CANVAS_SIZE, NUM_CLASSES
+from helpers.constants import INPUT_SHAPE, NUM_CLASSES
 from helpers.validation import check_choice
-
-INPUT_SHAPE = (CANVAS_SIZE, CANVAS_SIZE, 1)
-RECIPES = ("improved", "baseline")
 
 
 @keras.saving.register_keras_serializable(package="helpers")
