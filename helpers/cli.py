@@ -124,7 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     figures.add_argument("out", help="folder for the PNGs, for example files/")
     figures.add_argument(
-        "--quick", action="store_true", help="train one short epoch only (checks the rendering)"
+        "--quick",
+        action="store_true",
+        help="train one short epoch only (checks the rendering); also with LOCALIZER_QUICK=1",
     )
     figures.set_defaults(run=run_figures)
 
@@ -145,11 +147,11 @@ def _load_data(args) -> tuple:
     return train, test, used
 
 
-def _test_metrics(model, test, box: str) -> dict:
+def _test_metrics(model, test, box_kind: str) -> dict:
     from helpers.evaluation import evaluate
     from helpers.pipeline import make_test_set
 
-    images, labels, boxes = make_test_set(*test, box=box)
+    images, labels, boxes = make_test_set(*test, box_kind=box_kind)
     return evaluate(model, images, labels, boxes).summary()
 
 
@@ -186,7 +188,7 @@ def run_train(args) -> dict:
         epochs=args.epochs,
         batch_size=args.batch_size,
         seed=args.seed,
-        box=args.box,
+        box_kind=args.box,
     )
     wall = time.perf_counter() - start
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -292,7 +294,7 @@ def run_grade(args) -> dict:
 def run_figures(args) -> dict:
     from helpers.figures import render_all
 
-    written = render_all(Path(args.out), quick=args.quick)
+    written = render_all(args.out, quick=args.quick or None)  # None: LOCALIZER_QUICK decides
     return {"command": "figures", "out": args.out, "files": [path.name for path in written]}
 
 

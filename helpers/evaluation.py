@@ -1,4 +1,4 @@
-"""Scoring a two-headed model: accuracy for the class, IoU for the box."""
+"""Scoring a two-headed model: accuracy for the class, IoU for the box (notebook 04)."""
 
 from __future__ import annotations
 
@@ -61,6 +61,13 @@ def predict(
     check_localizer(model)
     images = validation.check_images(images, side=_input_side(model))
     batch_size = validation.check_int(batch_size, "batch_size", minimum=1)
+    return _predict_checked(model, images, batch_size)
+
+
+def _predict_checked(
+    model: keras.Model, images: np.ndarray, batch_size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`predict` once its arguments are checked."""
     outputs = model.predict(images, batch_size=batch_size, verbose=0)
     return np.asarray(outputs["classification"]), np.asarray(outputs["bounding_box"])
 
@@ -126,10 +133,11 @@ def evaluate(
     threshold: float = IOU_THRESHOLD,
     batch_size: int = 256,
 ) -> Evaluation:
-    """Score ``model`` on a test set.
+    """Score ``model`` on a test set. Taught in notebook 04.
 
     Args:
-        images: ``(N, 75, 75, 1) float32`` in [0, 1]; labels ``(N,)`` classes 0..9;
+        images: ``(N, 75, 75, 1) float32`` in [0, 1] (0..255 is refused); labels
+            ``(N,)`` classes 0..9;
             boxes ``(N, 4)`` normalised xyxy.
         threshold: IoU at which a box counts as good (0.6 in the course).
 
@@ -143,9 +151,10 @@ def evaluate(
     labels = validation.check_labels(labels, len(images))
     true_boxes = validation.check_boxes(boxes, "boxes", length=len(images))
     threshold = validation.check_number(threshold, "threshold", minimum=0, maximum=1)
-    predict(model, images[:batch_size], batch_size)  # warm-up: trace the predict function
+    batch_size = validation.check_int(batch_size, "batch_size", minimum=1)
+    _predict_checked(model, images[:batch_size], batch_size)  # warm-up: trace predict
     start = time.perf_counter()
-    probabilities, predicted_boxes = predict(model, images, batch_size)
+    probabilities, predicted_boxes = _predict_checked(model, images, batch_size)
     seconds = (time.perf_counter() - start) / max(1, len(images))
     return Evaluation(
         labels=labels,

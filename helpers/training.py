@@ -16,9 +16,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from helpers.constants import CANVAS_SIZE, DEFAULT_SEED
+from helpers.constants import DEFAULT_SEED
 from helpers.models import BoxLoss
-from helpers.pipeline import training_dataset
+from helpers.pipeline import batches_of_checked
 from helpers.progress import fit_progress
 from helpers.recipes import (  # noqa: F401 - the recipes, where notebook 03 reaches them
     BASELINE,
@@ -30,7 +30,8 @@ from helpers.recipes import (  # noqa: F401 - the recipes, where notebook 03 rea
     ablation_recipes,
     get_recipe,
 )
-from helpers.validation import check_int, check_labelled_images
+from helpers.synthesis import SynthesisOptions
+from helpers.validation import check_digits, check_int, check_labelled_images, check_labels
 
 
 def get_strategy() -> tf.distribute.Strategy:
@@ -150,13 +151,16 @@ def train(
     epochs: int = 10,
     batch_size: int | None = None,
     seed: int = DEFAULT_SEED,
-    box: str = "frame",
+    box_kind: str = "frame",
     validation: tuple[np.ndarray, dict] | None = None,
     verbose: int | str = "auto",
     callbacks: list[keras.callbacks.Callback] | None = None,
     **synthesis_options,
 ) -> TrainingRun:
     """Build, compile and train a recipe on freshly synthesised canvases.
+
+    Taught in notebook 03. Every argument is checked here, once, before anything is
+    built.
 
     Args:
         recipe: a :class:`Recipe` or its name.
@@ -165,12 +169,14 @@ def train(
         batch_size: per-replica batch (the recipe's own when ``None``); the global batch
             is this times the number of replicas of the distribution strategy.
         seed: seeds Keras (weights, dropout) and the data.
-        box: ``"frame"`` or ``"tight"`` boxes.
+        box_kind: ``"frame"`` or ``"tight"`` boxes.
         validation: optional ``(images, targets)`` scored after every epoch.
         verbose: Keras' ``verbose``; ``"auto"`` shows the live bar in a terminal or a
             notebook and one line per epoch elsewhere (see :mod:`helpers.progress`).
         callbacks: Keras callbacks for ``fit`` (for example to score or time each epoch).
-        synthesis_options: ``scale``, ``noise``, ``clutter`` for harder canvases.
+        synthesis_options: ``canvas_size`` (75 by default; the network is built for it),
+            and ``scale``, ``noise``, ``clutter`` for harder canvases
+            (:class:`helpers.synthesis.SynthesisOptions`).
 
     Raises:
         InputError: a bad argument (``batch_size=0``, labels that do not match the
@@ -180,22 +186,18 @@ def train(
     epochs = check_int(epochs, "epochs", minimum=1)
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", minimum=1)
+    options = SynthesisOptions.of(box_kind=box_kind, **synthesis_options)
+    side = options.canvas_size
+    digits = check_digits(digits)
+    labels = check_labels(labels, len(digits))
+    seed = check_int(seed, "seed", minimum=0)
     if validation is not None:  # checked now: a bad one would only fail after an epoch
-        side = synthesis_options.get("canvas_size", CANVAS_SIZE)
         validation = check_labelled_images(validation, "validation", side)
     keras.utils.set_random_seed(seed)
     strategy = get_strategy()
     global_batch = (batch_size or recipe.batch_size) * strategy.num_replicas_in_sync
-    dataset, steps = training_dataset(
-        digits,
-        labels,
-        batch_size=global_batch,
-        seed=seed,
-        box=box,
-        epochs=epochs,
-        **synthesis_options,
-    )
-    side = synthesis_options.get("canvas_size", CANVAS_SIZE)
+    global_batch = check_int(global_batch, "batch_size", minimum=1, maximum=len(digits))
+    dataset, steps = batches_of_checked(digits, labels, global_batch, seed, epochs, options)
     with strategy.scope():
         model = compile_model(recipe.build((side, side, 1)), recipe, steps, epochs)
     verbose, progress = fit_progress(verbose)

@@ -157,7 +157,11 @@ def check_boxes(boxes: Any, name: str = "boxes", length: int | None = None) -> n
 
 
 def check_images(images: Any, name: str = "images", side: int | None = None) -> np.ndarray:
-    """``(N, H, W, 1)`` finite images as ``float32``; with ``side``, ``H = W = side``."""
+    """``(N, H, W, 1)`` images in [0, 1] as ``float32``; with ``side``, ``H = W = side``.
+
+    Values in 0..255 are refused with a hint: a model trained on [0, 1] canvases scores
+    them without a word, and badly.
+    """
     array = _array(images, name, np.float32)
     expected = "(N, H, W, 1)" if side is None else f"(N, {side}, {side}, 1)"
     if array.ndim != 4 or array.shape[-1] != 1:
@@ -166,6 +170,11 @@ def check_images(images: Any, name: str = "images", side: int | None = None) -> 
         raise InputError(f"{name}: expected shape {expected}, got {array.shape}")
     if not np.all(np.isfinite(array)):
         raise InputError(f"{name}: expected finite pixel values, got NaN or inf")
+    if array.size and (array.min() < 0 or array.max() > 1):
+        raise InputError(
+            f"{name}: expected pixel values in [0, 1], got values from {array.min():g} to "
+            f"{array.max():g} (for 0..255 images, divide by 255)"
+        )
     return array
 
 

@@ -27,7 +27,7 @@ def saved_models(tmp_path_factory, digits):
     canvases = rng.uniform(0, 1, (3, 75, 75, 1)).astype(np.float32)
     scenes = rng.uniform(0, 1, (2, 96, 96, 1)).astype(np.float32)
     x, y = digits
-    tight = train("improved", x[:64], y[:64], epochs=1, batch_size=32, box="tight", verbose=0)
+    tight = train("improved", x[:64], y[:64], epochs=1, batch_size=32, box_kind="tight", verbose=0)
     models = {
         "baseline": compile_model(build_baseline_model(), get_recipe("baseline"), 1, 1),
         "improved": compile_model(build_model(), get_recipe("improved"), 1, 1),

@@ -24,9 +24,6 @@ CLASSES = slice(1, 1 + NUM_CLASSES)
 BOX = slice(1 + NUM_CLASSES, CHANNELS)
 #: Seed of the fixed evaluation canvases (built from the test digits).
 TEST_SEED = DETECTION_TEST_SEED
-#: IoU ``>= threshold`` is tested with this slack: IoU by :func:`helpers.boxes.iou` has an
-#: epsilon in its denominator, so an exact 0.5 would otherwise come out as 0.4999999.
-IOU_TOLERANCE = 1e-6
 TEST_IMAGES = 500
 
 
