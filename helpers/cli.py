@@ -6,6 +6,8 @@ and evaluation commands). Bad input (a missing or malformed file, an unknown opt
 on stderr, and is found before any training or evaluation starts. Only the library's
 :class:`~helpers.errors.InputError`, ``FileNotFoundError`` and argparse's usage errors
 are reported that way: anything else is a bug, and shows its traceback.
+
+Not taught: the command line (README, "The command line").
 """
 
 from __future__ import annotations

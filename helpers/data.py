@@ -17,6 +17,8 @@ which overrides it so that CI and offline classrooms can switch every notebook a
     ``"keras"``; if the download fails, one warning, then ``"sample"``.
 a path to an ``.npz``
     A file in the layout of Keras' ``mnist.npz`` (``x_train, y_train, x_test, y_test``).
+
+Used from notebook 01 on (loading the digits).
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ and the multi-digit detector's output. The models in the last two are trained on
 on the offline sample (a short training, named in each figure's title), so the command
 needs no network and a few minutes on a 2-core CPU. ``quick=True`` trains for one
 short epoch instead: it checks that every figure renders, not what the models learn.
+
+Not taught: the README's pictures.
 """
 
 from __future__ import annotations

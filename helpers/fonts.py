@@ -12,6 +12,8 @@ straight into :func:`helpers.synthesis.synthesize`::
 
     digits, labels = render_font_digits(per_class=20, seed=0)
     images, boxes = synthesize(digits, seed=1)
+
+Taught in notebook 04 (robustness: font digits).
 """
 
 from __future__ import annotations

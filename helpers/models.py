@@ -7,6 +7,8 @@ The model contract, which tests, benchmarks and notebooks rely on:
   ``"bounding_box"`` ``(N, 4)`` normalised ``(xmin, ymin, xmax, ymax)``;
 * ``model.save("m.keras")`` and ``helpers.load_model("m.keras")`` gives the same
   predictions.
+
+Taught in notebook 02 (the functional API, baseline against improved).
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ comes round again (free augmentation). Batch ``k`` of the stream draws its offse
 from the stateless seed ``(seed, k)``, so the data are reproducible however many
 threads the map runs on. The test set, by contrast, is synthesised once with a fixed
 seed (:func:`make_test_set`), so every model is scored on the same canvases.
+
+Taught in notebook 03 (the tf.data pipeline).
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ The course's input conventions, checked here:
 * **labels**: ``(N,)`` whole numbers 0..9, as many as there are digits.
 * **boxes**: ``(..., 4)`` finite floats, ``(xmin, ymin, xmax, ymax)``.
 * **images** (model inputs): ``(N, H, W, 1)`` finite floats.
+
+Not taught: the checks behind every public function's clear errors.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Colours are fixed across the course: the **true** box is green, the **predicted**
 box is red, and a legend on each figure says so.
+
+Used by every notebook, 01 to 05.
 """
 
 from __future__ import annotations

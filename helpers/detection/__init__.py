@@ -36,6 +36,8 @@ Decoding and NMS (:func:`detect`, :func:`non_max_suppression`)
 mAP by hand (:func:`mean_average_precision`)
     Pascal-VOC-style average precision at IoU 0.5, all-point interpolation, one class
     at a time, then the mean over the classes that have ground truth.
+
+Taught in notebook 05.
 """
 
 from helpers.detection.grid import (

@@ -1,4 +1,7 @@
-"""The grid: which cell owns which digit, and targets encoded and decoded per cell."""
+"""The grid: which cell owns which digit, and targets encoded and decoded per cell.
+
+Taught in notebook 05 (the grid: encoding and decoding).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""From grid outputs to detections: decoding and non-maximum suppression."""
+"""From grid outputs to detections: decoding and non-maximum suppression.
+
+Taught in notebook 05 (decoding and non-maximum suppression).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The grid detector (a small fully convolutional network), its loss, and its training."""
+"""The grid detector (a small fully convolutional network), its loss, and its training.
+
+Taught in notebook 05 (the detector and its loss).
+"""
 
 from __future__ import annotations
 

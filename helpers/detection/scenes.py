@@ -1,4 +1,7 @@
-"""Canvases with one to five digits, each with its class and tight box."""
+"""Canvases with one to five digits, each with its class and tight box.
+
+Taught in notebook 05 (multi-digit scenes).
+"""
 
 from __future__ import annotations
 
