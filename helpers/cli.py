@@ -107,7 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("submissions", help="a folder of .ipynb files, or of one folder per student")
     grade.add_argument("--out", required=True, help="folder for grades.csv and feedback/")
     grade.add_argument(
-        "--source", default=None, help="the answer-key notebooks (default: this course's)"
+        "--source",
+        default=None,
+        help="the answer-key notebooks (default: notebooks/ of the current checkout)",
     )
     grade.add_argument("--jobs", type=_positive_int, default=1, help="submissions at a time")
     grade.add_argument(
@@ -134,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     fork = commands.add_parser("fork", help="point badges and setup cells at your fork")
     fork.add_argument("repository", help="your fork on GitHub, as OWNER/NAME")
+    fork.add_argument(
+        "--source", default=None, help="the course checkout to edit (default: the current folder)"
+    )
     fork.set_defaults(run=run_fork)
     return parser
 
@@ -274,15 +279,38 @@ def run_student(args) -> dict:
     return {"command": "student", "out": args.out, "solutions_stubbed": counts}
 
 
+def course_checkout(source: str | None, command: str) -> Path:
+    """The course checkout a command works on: ``source``, else the current directory.
+
+    A checkout is a folder with ``notebooks/`` in it. From a wheel, the installed
+    ``helpers`` has no notebooks beside it, so the commands that need them (``fork``,
+    ``grade``) look in the folder they are run from, or where ``--source`` says.
+
+    Raises:
+        InputError: in one line, when that folder holds no ``notebooks/``.
+    """
+    folder = Path(source) if source else Path.cwd()
+    if not (folder / "notebooks").is_dir():
+        where = f"--source {folder}" if source else f"the current folder {folder}"
+        raise InputError(
+            f"{command} needs a course checkout (a folder with notebooks/), and {where} "
+            "has none: run it inside a clone of the course or pass --source PATH"
+        )
+    return folder
+
+
 def run_grade(args) -> dict:
     """Grade submissions; the summary table goes to stdout, progress lines to stderr."""
     from helpers.grading import Limits, grade_folder, summary_table
 
-    root = Path(__file__).resolve().parents[1]
     limits = Limits(args.cell_timeout, args.timeout, args.max_file_mb << 20)
     out = Path(args.out)
-    source = Path(args.source) if args.source else root / "notebooks"
-    grades = grade_folder(Path(args.submissions), out, source, root, limits, args.jobs)
+    if args.source:
+        source = Path(args.source)  # the answer-key notebooks themselves
+    else:
+        source = course_checkout(None, "grade") / "notebooks"
+    package_root = Path(__file__).resolve().parents[1]  # the folder holding helpers/
+    grades = grade_folder(Path(args.submissions), out, source, package_root, limits, args.jobs)
     print(summary_table(grades))
     return {
         "command": "grade",
@@ -303,7 +331,7 @@ def run_figures(args) -> dict:
 def run_fork(args) -> dict:
     from helpers.notebooks import fork
 
-    root = Path(__file__).resolve().parents[1]
+    root = course_checkout(args.source, "fork")
     return {
         "command": "fork",
         "repository": args.repository,

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from clitools import ROOT, cli, cli_in_process
 
+from helpers.course import REPOSITORY
+
 
 @pytest.fixture(scope="module")
 def small_npz(tmp_path_factory, sample):
@@ -99,6 +101,34 @@ def test_help_student_and_fork_start_without_tensorflow(args):
         "print('heavy:', sorted({'tensorflow', 'keras'} & set(sys.modules)))\n"
     )
     assert _last_line_of_python(script) == "heavy: []"
+
+
+def test_fork_and_grade_outside_a_checkout_say_so_in_one_line(tmp_path, monkeypatch):
+    # as from a wheel: no notebooks/ in the current folder
+    monkeypatch.chdir(tmp_path)
+    for args in (
+        ["fork", "someone/course"],
+        ["fork", "someone/course", "--source", str(tmp_path)],
+        ["grade", str(tmp_path), "--out", str(tmp_path / "grades")],
+    ):
+        result = cli_in_process(*args)
+        assert result.returncode == 2, args
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith(
+            f"error: {args[0]} needs a course checkout (a folder with notebooks/)"
+        )
+        assert str(tmp_path) in line and "--source PATH" in line
+
+
+def test_fork_edits_the_checkout_named_by_source(tmp_path, monkeypatch):
+    checkout = tmp_path / "course"
+    (checkout / "notebooks").mkdir(parents=True)
+    (checkout / "README.md").write_text(f"clone https://github.com/{REPOSITORY}\n")
+    monkeypatch.chdir(tmp_path)  # not a checkout itself
+    result = cli_in_process("fork", "someone/course", "--source", str(checkout))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["changed"] == ["README.md"]
+    assert "someone/course" in (checkout / "README.md").read_text()
 
 
 def _last_line_of_python(script: str) -> str:

@@ -7,7 +7,7 @@ helpers.course), graded in one batch with two jobs.
 
 import csv
 import json
-import subprocess
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -148,7 +148,7 @@ def test_empty_or_missing_folder_exits_2_with_one_line(tmp_path, capsys, folder)
     assert not (tmp_path / "grades").exists()
 
 
-def test_grades_a_batch_of_synthetic_submissions(course, tmp_path):
+def test_grades_a_batch_of_synthetic_submissions(course, tmp_path, monkeypatch):
     key, copy = course
     folder = tmp_path / "submissions"
     folder.mkdir()
@@ -183,6 +183,11 @@ def test_grades_a_batch_of_synthetic_submissions(course, tmp_path):
     (folder / "json_not_notebook.ipynb").write_text('{"cells": 3}')
     lines = []
     limits = Limits(cell_seconds=45, notebook_seconds=300, max_file_bytes=1 << 20)
+    # Every run's temporary folder inside this test's own, so that the processes of this
+    # run (their command lines name it) can be told from other grading runs on the machine.
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(runs))
     grade_folder(folder, tmp_path / "grades", key, ROOT, limits, jobs=2, echo=lines.append)
 
     with (tmp_path / "grades" / "grades.csv").open() as file:
@@ -211,8 +216,20 @@ def test_grades_a_batch_of_synthetic_submissions(course, tmp_path):
     assert "the check cell was changed" in tampered_feedback
     assert not list(ROOT.glob("big.bin")), "nothing ran in the checkout"
     # runners and kernels carry their temporary folder's name on their command lines
-    leftover = subprocess.run(["pgrep", "-f", "helpers-grade-"], capture_output=True, text=True)
-    assert leftover.stdout == "", "no kernel outlives its run"
+    assert _command_lines_naming(runs) == [], "no runner or kernel outlives its run"
+
+
+def _command_lines_naming(folder: Path) -> list[str]:
+    """Command lines of the machine's processes that name ``folder`` (read from /proc)."""
+    found = []
+    for path in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = path.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # the process ended while we looked
+            continue
+        if str(folder) in command:
+            found.append(command)
+    return found
 
 
 def test_cli_prints_a_summary_table_and_a_json_line(course, tmp_path, capsys):
