@@ -21,10 +21,6 @@ to ``benchmarks/results/*.json``.
 
 from __future__ import annotations
 
-# First, so that TensorFlow's C++ start-up logs are silenced (see helpers/__init__.py).
-
-# isort: split
-
 import argparse
 import json
 import os

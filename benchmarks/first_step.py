@@ -18,10 +18,6 @@ the machine named.
 
 from __future__ import annotations
 
-# First, so that TensorFlow's C++ start-up logs are silenced (see helpers/__init__.py).
-
-# isort: split
-
 import argparse
 import os
 import statistics

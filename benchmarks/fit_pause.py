@@ -24,10 +24,6 @@ Results go to ``benchmarks/results/fit_pause.json``, with the machine and the lo
 
 from __future__ import annotations
 
-# First, so that TensorFlow's C++ start-up logs are silenced (see helpers/__init__.py).
-
-# isort: split
-
 import argparse
 import json
 import os
