@@ -158,7 +158,7 @@ ROWS = [
         lambda c: data.load_npz(
             c.npz("l.npz", **{**c.valid_npz(), "y_test": np.full(10, 12, np.uint8)})
         ),
-        "test labels: expected integer classes 0..9",
+        "test labels: expected classes 0..9, got values from 12 to 12",
     ),
     (
         "data",
