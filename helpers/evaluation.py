@@ -10,11 +10,12 @@ import numpy as np
 
 from helpers import validation
 from helpers.boxes import iou
+from helpers.constants import NUM_CLASSES
 from helpers.errors import InputError
 
 IOU_THRESHOLD = 0.6
 #: The localizer's contract: output name -> size of its last axis.
-OUTPUTS = {"classification": 10, "bounding_box": 4}
+OUTPUTS = {"classification": NUM_CLASSES, "bounding_box": 4}
 
 
 def check_localizer(model: keras.Model, name: str = "model") -> keras.Model:
@@ -102,7 +103,7 @@ class Evaluation:
     @property
     def confusion(self) -> np.ndarray:
         """``(10, 10) int64``: row = true class, column = predicted class."""
-        matrix = np.zeros((10, 10), dtype=np.int64)
+        matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
         np.add.at(matrix, (self.labels, self.predicted), 1)
         return matrix
 
