@@ -72,9 +72,12 @@ def iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
     inter_w = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
     inter_h = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
     intersection = inter_w * inter_h
-    union = area(a) + area(b) - intersection
+    # areas in float64 too (area() works in float32): identical boxes then score exactly 1
+    area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
+    area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+    union = area_a + area_b - intersection
     ratio = np.divide(intersection, union, out=np.zeros_like(union), where=union > 0)
-    return ratio.astype(np.float32)
+    return np.clip(ratio, 0.0, 1.0).astype(np.float32)  # rounding must not leave [0, 1]
 
 
 def convert(boxes: np.ndarray, source: str, target: str, canvas_size: int = 75) -> np.ndarray:
