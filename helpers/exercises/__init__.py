@@ -121,3 +121,4 @@ def to_plain(value: Any) -> Plain:
     if hasattr(value, "numpy"):  # a TensorFlow tensor
         return to_plain(np.asarray(value.numpy()))
     raise InputError(f"expected plain data (numbers, strings, arrays), got {type(value).__name__}")
+
