@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers import validation
+from helpers.constants import CANVAS_SIZE
 from helpers.errors import InputError
 from helpers.validation import check_boxes
 
@@ -80,7 +81,9 @@ def iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
     return np.clip(ratio, 0.0, 1.0).astype(np.float32)  # rounding must not leave [0, 1]
 
 
-def convert(boxes: np.ndarray, source: str, target: str, canvas_size: int = 75) -> np.ndarray:
+def convert(
+    boxes: np.ndarray, source: str, target: str, canvas_size: int = CANVAS_SIZE
+) -> np.ndarray:
     """Convert ``(..., 4)`` boxes between formats, with Keras' ``convert_format``.
 
     Formats: ``"xyxy"`` (the course convention, normalised), ``"yxyx"`` (normalised,
@@ -99,11 +102,11 @@ def convert(boxes: np.ndarray, source: str, target: str, canvas_size: int = 75) 
     return np.asarray(converted, dtype=np.float32)
 
 
-def to_pixels(boxes: np.ndarray, canvas_size: int = 75) -> np.ndarray:
+def to_pixels(boxes: np.ndarray, canvas_size: int = CANVAS_SIZE) -> np.ndarray:
     """Normalised ``xyxy`` boxes to pixel ``xyxy`` boxes on a ``canvas_size`` square."""
     return convert(boxes, "xyxy", "pixels", canvas_size)
 
 
-def to_normalized(boxes: np.ndarray, canvas_size: int = 75) -> np.ndarray:
+def to_normalized(boxes: np.ndarray, canvas_size: int = CANVAS_SIZE) -> np.ndarray:
     """Pixel ``xyxy`` boxes to normalised ``xyxy`` boxes on a ``canvas_size`` square."""
     return convert(boxes, "pixels", "xyxy", canvas_size)
