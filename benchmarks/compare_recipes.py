@@ -21,11 +21,6 @@ to ``benchmarks/results/*.json``.
 
 from __future__ import annotations
 
-# First, so that TensorFlow's C++ start-up logs are silenced (see helpers/__init__.py).
-import helpers  # noqa: F401
-
-# isort: split
-
 import argparse
 import json
 import os
@@ -128,7 +123,7 @@ def warm_up(digits: np.ndarray, labels: np.ndarray) -> None:
 def scored_run(recipe, digits, labels, test, epochs: int, seed: int, box: str) -> dict:
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     start = time.perf_counter()
-    run = train(recipe, digits, labels, epochs=epochs, seed=seed, box=box, verbose=0)
+    run = train(recipe, digits, labels, epochs=epochs, seed=seed, box_kind=box, verbose=0)
     wall = time.perf_counter() - start
     scores = evaluate(run.model, *test)
     return {
@@ -193,7 +188,7 @@ def main() -> None:
         f"({pipes['ratio']:.1f}x)"
     )
 
-    test = make_test_set(x_test, y_test, box=args.box)
+    test = make_test_set(x_test, y_test, box_kind=args.box)
     warm_up(x_train, y_train)
     rows = [
         scored_run(name, x_train, y_train, test, args.epochs, args.seed, args.box)

@@ -18,11 +18,6 @@ the machine named.
 
 from __future__ import annotations
 
-# First, so that TensorFlow's C++ start-up logs are silenced (see helpers/__init__.py).
-import helpers  # noqa: F401
-
-# isort: split
-
 import argparse
 import os
 import statistics

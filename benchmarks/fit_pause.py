@@ -24,11 +24,6 @@ Results go to ``benchmarks/results/fit_pause.json``, with the machine and the lo
 
 from __future__ import annotations
 
-# First, so that TensorFlow's C++ start-up logs are silenced (see helpers/__init__.py).
-import helpers  # noqa: F401
-
-# isort: split
-
 import argparse
 import json
 import os

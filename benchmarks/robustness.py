@@ -21,11 +21,6 @@ Results go to ``benchmarks/results/robustness.json``, with the machine named.
 
 from __future__ import annotations
 
-# First, so that TensorFlow's C++ start-up logs are silenced (see helpers/__init__.py).
-import helpers  # noqa: F401
-
-# isort: split
-
 import dataclasses
 import statistics
 

@@ -16,11 +16,6 @@ warms the process up first. The input pipeline is timed in ``compare_recipes.py`
 
 from __future__ import annotations
 
-# First, so that TensorFlow's C++ start-up logs are silenced (see helpers/__init__.py).
-import helpers  # noqa: F401
-
-# isort: split
-
 import argparse
 import dataclasses
 import os

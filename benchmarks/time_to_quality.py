@@ -31,11 +31,6 @@ machine, which the output names, and on its load, which it records. Results go t
 
 from __future__ import annotations
 
-# First, so that TensorFlow's C++ start-up logs are silenced (see helpers/__init__.py).
-import helpers  # noqa: F401
-
-# isort: split
-
 import dataclasses
 import json
 import math

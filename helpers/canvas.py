@@ -13,13 +13,16 @@ A resized digit is written as two small matrix products, ``canvas = R @ digit @ 
 where ``R`` (canvas x 28) places and resamples the digit's rows and ``C`` its columns
 with area-overlap weights (a box filter) (:func:`render`). Neither has a Python loop
 per image.
+
+Taught in notebook 01 (pasting a digit by hand, then vectorised).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-DIGIT_SIZE = 28
+from helpers.constants import DIGIT_SIZE
+
 #: Images are rendered in chunks of this many, to bound memory on full MNIST.
 CHUNK = 2048
 

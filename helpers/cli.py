@@ -6,6 +6,8 @@ and evaluation commands). Bad input (a missing or malformed file, an unknown opt
 on stderr, and is found before any training or evaluation starts. Only the library's
 :class:`~helpers.errors.InputError`, ``FileNotFoundError`` and argparse's usage errors
 are reported that way: anything else is a bug, and shows its traceback.
+
+Not taught: the command line (README, "The command line").
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers.errors import InputError
+from helpers.recipes import RECIPES
 
 EXIT_USAGE = 2
 
@@ -64,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a recipe and report test metrics")
     _data_args(train)
-    train.add_argument("--recipe", choices=("improved", "baseline"), default="improved")
+    train.add_argument("--recipe", choices=tuple(RECIPES), default=next(iter(RECIPES)))
     train.add_argument("--epochs", type=_positive_int, default=10)
     train.add_argument(
         "--batch-size",
@@ -110,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("submissions", help="a folder of .ipynb files, or of one folder per student")
     grade.add_argument("--out", required=True, help="folder for grades.csv and feedback/")
     grade.add_argument(
-        "--source", default=None, help="the answer-key notebooks (default: this course's)"
+        "--source",
+        default=None,
+        help="the answer-key notebooks (default: notebooks/ of the current checkout)",
     )
     grade.add_argument("--jobs", type=_positive_int, default=1, help="submissions at a time")
     grade.add_argument(
@@ -136,12 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     figures.add_argument("out", help="folder for the PNGs, for example files/")
     figures.add_argument(
-        "--quick", action="store_true", help="train one short epoch only (checks the rendering)"
+        "--quick",
+        action="store_true",
+        help="train one short epoch only (checks the rendering); also with LOCALIZER_QUICK=1",
     )
     figures.set_defaults(run=run_figures)
 
     fork = commands.add_parser("fork", help="point badges and setup cells at your fork")
     fork.add_argument("repository", help="your fork on GitHub, as OWNER/NAME")
+    fork.add_argument(
+        "--source", default=None, help="the course checkout to edit (default: the current folder)"
+    )
     fork.set_defaults(run=run_fork)
     return parser
 
@@ -157,11 +167,11 @@ def _load_data(args) -> tuple:
     return train, test, used
 
 
-def _test_metrics(model, test, box: str) -> dict:
+def _test_metrics(model, test, box_kind: str) -> dict:
     from helpers.evaluation import evaluate
     from helpers.pipeline import make_test_set
 
-    images, labels, boxes = make_test_set(*test, box=box)
+    images, labels, boxes = make_test_set(*test, box_kind=box_kind)
     return evaluate(model, images, labels, boxes).summary()
 
 
@@ -198,7 +208,7 @@ def run_train(args) -> dict:
         epochs=args.epochs,
         batch_size=args.batch_size,
         seed=args.seed,
-        box=args.box,
+        box_kind=args.box,
     )
     wall = time.perf_counter() - start
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -219,18 +229,11 @@ def run_train(args) -> dict:
 
 
 def run_evaluate(args) -> dict:
-    import keras
-
     from helpers.evaluation import check_localizer
+    from helpers.saving import load_model
 
     path = Path(args.model)
-    if not path.is_file():
-        raise FileNotFoundError(f"model file not found: {path}")
-    try:
-        model = keras.saving.load_model(path, compile=False)
-    except Exception as error:  # noqa: BLE001 - Keras raises many kinds for a bad file
-        reason = " ".join(str(error).split())[:200]
-        raise InputError(f"could not load {path} as a Keras model: {reason}") from error
+    model = load_model(path)
     check_localizer(model, f"--model {path}")
     _, test, used = _load_data(args)
     return {
@@ -289,25 +292,47 @@ def run_student(args) -> dict:
     return {"command": "student", "out": args.out, "solutions_stubbed": counts}
 
 
+def course_checkout(source: str | None, command: str) -> Path:
+    """The course checkout a command works on: ``source``, else the current directory.
+
+    A checkout is a folder with ``notebooks/`` in it. From a wheel, the installed
+    ``helpers`` has no notebooks beside it, so the commands that need them (``fork``,
+    ``grade``) look in the folder they are run from, or where ``--source`` says.
+
+    Raises:
+        InputError: in one line, when that folder holds no ``notebooks/``.
+    """
+    folder = Path(source) if source else Path.cwd()
+    if not (folder / "notebooks").is_dir():
+        where = f"--source {folder}" if source else f"the current folder {folder}"
+        raise InputError(
+            f"{command} needs a course checkout (a folder with notebooks/), and {where} "
+            "has none: run it inside a clone of the course or pass --source PATH"
+        )
+    return folder
+
+
 def run_grade(args) -> dict:
     """Grade submissions; the summary table goes to stdout, progress lines to stderr."""
     from helpers.grading import Limits, grade_folder, summary_table
 
-    root = Path(__file__).resolve().parents[1]
     limits = Limits(
         args.cell_timeout, args.timeout, args.max_file_mb << 20, args.max_memory_mb << 20
     )
     out = Path(args.out)
-    source = Path(args.source) if args.source else root / "notebooks"
-    sandbox = not args.no_sandbox
+    if args.source:
+        source = Path(args.source)  # the answer-key notebooks themselves
+    else:
+        source = course_checkout(None, "grade") / "notebooks"
+    package_root = Path(__file__).resolve().parents[1]  # the folder holding helpers/
     grades = grade_folder(
         Path(args.submissions),
         out,
         source,
-        root,
+        package_root,
         limits,
         args.jobs,
-        sandbox=sandbox,
+        sandbox=not args.no_sandbox,
         only=args.only,
     )
     print(summary_table(grades))
@@ -324,14 +349,14 @@ def run_grade(args) -> dict:
 def run_figures(args) -> dict:
     from helpers.figures import render_all
 
-    written = render_all(Path(args.out), quick=args.quick)
+    written = render_all(args.out, quick=args.quick or None)  # None: LOCALIZER_QUICK decides
     return {"command": "figures", "out": args.out, "files": [path.name for path in written]}
 
 
 def run_fork(args) -> dict:
     from helpers.notebooks import fork
 
-    root = Path(__file__).resolve().parents[1]
+    root = course_checkout(args.source, "fork")
     return {
         "command": "fork",
         "repository": args.repository,

@@ -17,6 +17,8 @@ which overrides it so that CI and offline classrooms can switch every notebook a
     ``"keras"``; if the download fails, one warning, then ``"sample"``.
 a path to an ``.npz``
     A file in the layout of Keras' ``mnist.npz`` (``x_train, y_train, x_test, y_test``).
+
+Used from notebook 01 on (loading the digits).
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.constants import DIGIT_SIZE
 from helpers.errors import InputError
-from helpers.validation import check_int
+from helpers.validation import check_digits, check_int, check_labels
 
 DATA_ENV = "LOCALIZER_DATA"
 SOURCES = ("auto", "keras", "sample")
@@ -186,18 +189,15 @@ def load_sample(test_per_class: int = SAMPLE_TEST_PER_CLASS) -> tuple[Split, Spl
 
 
 def _checked(split: Split, what: str) -> Split:
-    """Validate one ``(images, labels)`` pair and return it as uint8 arrays."""
-    images, labels = np.asarray(split[0]), np.asarray(split[1])
-    if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise InputError(f"{what} images: expected shape (N, 28, 28), got {images.shape}")
-    if images.dtype != np.uint8:
+    """One ``(images, labels)`` pair of a data source as uint8 arrays.
+
+    Checked as everywhere (:func:`helpers.validation.check_digits`,
+    :func:`helpers.validation.check_labels`), and the images must be ``uint8``: MNIST
+    files store them so, and anything else means a different file.
+    """
+    images = np.asarray(split[0])
+    if images.dtype != np.uint8 and images.shape[1:] == (DIGIT_SIZE, DIGIT_SIZE):
         raise InputError(f"{what} images: expected dtype uint8 (0..255), got {images.dtype}")
-    if labels.shape != (len(images),):
-        raise InputError(f"{what} labels: expected shape ({len(images)},), got {labels.shape}")
-    if (
-        not np.issubdtype(labels.dtype, np.integer)
-        or labels.size
-        and (labels.min() < 0 or labels.max() > 9)
-    ):
-        raise InputError(f"{what} labels: expected integer classes 0..9, got {labels.dtype}")
+    images = check_digits(images, f"{what} images")  # the shape, as everywhere
+    labels = check_labels(split[1], len(images), f"{what} labels")
     return images, labels.astype(np.uint8)

@@ -5,6 +5,8 @@ something it cannot use (a wrong shape, NaN boxes, an unknown option, a file tha
 not what it should be). It subclasses :class:`ValueError`, so code that already catches
 ``ValueError`` keeps working, while the command line can catch *only* this type and
 let genuine bugs show their traceback.
+
+Not taught: the error type behind the course's clear messages.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Scoring a two-headed model: accuracy for the class, IoU for the box."""
+"""Scoring a two-headed model: accuracy for the class, IoU for the box (notebook 04)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import numpy as np
 
 from helpers import validation
 from helpers.boxes import iou
+from helpers.constants import NUM_CLASSES
 from helpers.errors import InputError
 
 IOU_THRESHOLD = 0.6
 #: The localizer's contract: output name -> size of its last axis.
-OUTPUTS = {"classification": 10, "bounding_box": 4}
+OUTPUTS = {"classification": NUM_CLASSES, "bounding_box": 4}
 
 
 def check_localizer(model: keras.Model, name: str = "model") -> keras.Model:
@@ -61,6 +62,13 @@ def predict(
     check_localizer(model)
     images = validation.check_images(images, side=_input_side(model))
     batch_size = validation.check_int(batch_size, "batch_size", minimum=1)
+    return _predict_checked(model, images, batch_size)
+
+
+def _predict_checked(
+    model: keras.Model, images: np.ndarray, batch_size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`predict` once its arguments are checked."""
     outputs = model.predict(images, batch_size=batch_size, verbose=0)
     return np.asarray(outputs["classification"]), np.asarray(outputs["bounding_box"])
 
@@ -95,7 +103,7 @@ class Evaluation:
     @property
     def confusion(self) -> np.ndarray:
         """``(10, 10) int64``: row = true class, column = predicted class."""
-        matrix = np.zeros((10, 10), dtype=np.int64)
+        matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
         np.add.at(matrix, (self.labels, self.predicted), 1)
         return matrix
 
@@ -126,10 +134,11 @@ def evaluate(
     threshold: float = IOU_THRESHOLD,
     batch_size: int = 256,
 ) -> Evaluation:
-    """Score ``model`` on a test set.
+    """Score ``model`` on a test set. Taught in notebook 04.
 
     Args:
-        images: ``(N, 75, 75, 1) float32`` in [0, 1]; labels ``(N,)`` classes 0..9;
+        images: ``(N, 75, 75, 1) float32`` in [0, 1] (0..255 is refused); labels
+            ``(N,)`` classes 0..9;
             boxes ``(N, 4)`` normalised xyxy.
         threshold: IoU at which a box counts as good (0.6 in the course).
 
@@ -143,9 +152,10 @@ def evaluate(
     labels = validation.check_labels(labels, len(images))
     true_boxes = validation.check_boxes(boxes, "boxes", length=len(images))
     threshold = validation.check_number(threshold, "threshold", minimum=0, maximum=1)
-    predict(model, images[:batch_size], batch_size)  # warm-up: trace the predict function
+    batch_size = validation.check_int(batch_size, "batch_size", minimum=1)
+    _predict_checked(model, images[:batch_size], batch_size)  # warm-up: trace predict
     start = time.perf_counter()
-    probabilities, predicted_boxes = predict(model, images, batch_size)
+    probabilities, predicted_boxes = _predict_checked(model, images, batch_size)
     seconds = (time.perf_counter() - start) / max(1, len(images))
     return Evaluation(
         labels=labels,

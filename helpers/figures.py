@@ -6,10 +6,13 @@ and the multi-digit detector's output. The models in the last two are trained on
 on the offline sample (a short training, named in each figure's title), so the command
 needs no network and a few minutes on a 2-core CPU. ``quick=True`` trains for one
 short epoch instead: it checks that every figure renders, not what the models learn.
+
+Not taught: the README's pictures.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,14 +21,16 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from helpers import boxes, detection, models, synthesis, viz
+from helpers.constants import DEFAULT_SEED, quick_mode
 from helpers.data import load_sample
+from helpers.errors import InputError
 from helpers.evaluation import evaluate
 from helpers.pipeline import make_test_set
 from helpers.training import train
 
 #: Low resolution keeps the committed PNGs at a few tens of KB each.
 DPI = 72
-SEED = 0
+SEED = DEFAULT_SEED
 
 
 @dataclass(frozen=True)
@@ -38,8 +43,9 @@ class Training:
     train_digits: int | None = None  # None: all 4,000 training digits of the sample
 
 
-FULL = Training()
-QUICK = Training(
+FULL_TRAINING = Training()
+#: Quick mode's training: checks that every figure renders, not what the models learn.
+QUICK_TRAINING = Training(
     localizer_epochs=1, detector_epochs=1, detector_images_per_epoch=64, train_digits=256
 )
 
@@ -47,8 +53,8 @@ QUICK = Training(
 def canvases(digits: np.ndarray, labels: np.ndarray) -> Figure:
     """Eight canvases, each with its frame box; the ink's tight box beside it."""
     picked = digits[:8]
-    images, frame = synthesis.synthesize(picked, seed=SEED, box="frame")
-    _, tight = synthesis.synthesize(picked, seed=SEED, box="tight")
+    images, frame = synthesis.synthesize(picked, seed=SEED, box_kind="frame")
+    _, tight = synthesis.synthesize(picked, seed=SEED, box_kind="tight")
     fig = viz.plot_examples(
         images,
         frame,
@@ -72,7 +78,7 @@ def network() -> Figure:
 
 def iou_examples(digit: np.ndarray) -> Figure:
     """One true box and three predictions: a good one, a poor one and a miss, with their IoU."""
-    image, (truth,) = synthesis.synthesize(digit[None], seed=SEED, box="frame")
+    image, (truth,) = synthesis.synthesize(digit[None], seed=SEED, box_kind="frame")
     width = truth[2] - truth[0]
     shifts = {"good": (0.08, 0.05), "poor": (0.55, 0.45), "none": (1.2, 0.0)}
     fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.9))
@@ -131,14 +137,18 @@ def detector_output(data: tuple, training: Training) -> Figure:
     )
 
 
-def render_all(out: Path, quick: bool = False) -> list[Path]:
+def render_all(out: str | os.PathLike, quick: bool | None = None) -> list[Path]:
     """Write every course figure as a PNG into ``out``; return the paths written.
 
     Args:
-        out: folder for the PNGs (created when missing).
-        quick: train each model for one short epoch (a check that everything renders).
+        out: folder for the PNGs (created when missing), a ``str`` or a path.
+        quick: train each model for one short epoch (a check that everything renders);
+            ``None`` follows quick mode (:func:`helpers.constants.quick_mode`).
     """
-    training = QUICK if quick else FULL
+    if not isinstance(out, (str, os.PathLike)):
+        raise InputError(f"out: expected a folder as a str or a path, got {out!r}")
+    out = Path(out)
+    training = QUICK_TRAINING if (quick_mode() if quick is None else quick) else FULL_TRAINING
     (x_train, y_train), (x_test, y_test) = load_sample()
     data = ((x_train[: training.train_digits], y_train[: training.train_digits]), (x_test, y_test))
     figures = {

@@ -12,6 +12,8 @@ straight into :func:`helpers.synthesis.synthesize`::
 
     digits, labels = render_font_digits(per_class=20, seed=0)
     images, boxes = synthesize(digits, seed=1)
+
+Taught in notebook 04 (robustness: font digits).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers import validation
+from helpers.constants import DEFAULT_SEED, DIGIT_SIZE
 from helpers.synthesis import as_rng
 
 #: The matplotlib fonts used, by file name (four styles of three families).
@@ -39,7 +42,6 @@ FONT_FILES = (
     "DejaVuSansMono-Oblique.ttf",
     "DejaVuSansMono-BoldOblique.ttf",
 )
-DIGIT_SIZE = 28
 #: Side of the box the glyph is scaled to fit, as in MNIST.
 FIT_SIZE = 20
 #: Where MNIST puts a digit's centre of mass: (row, column) in pixel indices.
@@ -132,7 +134,7 @@ def mnist_frame(glyph: np.ndarray) -> np.ndarray:
 def render_font_digits(
     per_class: int = 20,
     *,
-    seed: int | np.random.Generator | None = 0,
+    seed: int | np.random.Generator | None = DEFAULT_SEED,
     max_rotation: float = 10.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Typeset digits in MNIST's format, as an out-of-distribution test set.

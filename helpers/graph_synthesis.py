@@ -8,40 +8,17 @@ digit is placed by two matrix products, ``canvas = R @ digit @ C.T``, where ``R`
 matrices of :func:`helpers.canvas.placement_matrices`, here built in the graph.
 
 Supported: frame and tight boxes, resized digits (``scale``). Background noise and
-clutter are not (they exist to make test sets harder, not to train on): ask for them
-and :func:`check_options` raises :class:`helpers.errors.InputError`.
+clutter are not (they exist to make test sets harder, not to train on): the training
+pipeline makes those batches with :func:`helpers.synthesis.synthesize_checked` in a
+Python callback. Arguments arrive checked (:class:`helpers.synthesis.SynthesisOptions`).
+Taught in notebook 03.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import tensorflow as tf
 
-from helpers.canvas import DIGIT_SIZE
-from helpers.errors import InputError
-
-GRAPH_OPTIONS = ("scale",)
-
-
-def check_options(options: dict[str, Any], canvas_size: int) -> None:
-    """Raise :class:`InputError` for an option the graph version lacks, or a bad ``scale``.
-
-    ``scale``, when given, is ``(min, max)`` side in pixels with
-    ``1 <= min <= max <= canvas_size``, as in :func:`helpers.synthesis.synthesize`.
-    """
-    unsupported = sorted(set(options) - set(GRAPH_OPTIONS))
-    if unsupported:
-        raise InputError(
-            f"options: the training pipeline synthesises in the TensorFlow graph, which "
-            f"supports {', '.join(GRAPH_OPTIONS)}; got {', '.join(unsupported)} (use "
-            "helpers.synthesis.synthesize for noisy or cluttered test canvases)"
-        )
-    scale = options.get("scale")
-    if scale is not None and not (len(scale) == 2 and 1 <= scale[0] <= scale[1] <= canvas_size):
-        raise InputError(
-            f"scale: expected (min, max) with 1 <= min <= max <= {canvas_size}, got {scale}"
-        )
+from helpers.constants import DIGIT_SIZE
 
 
 def draw_placements(
@@ -108,7 +85,7 @@ def place_digits(
     size: tf.Tensor,
     *,
     canvas_size: int,
-    box: str = "frame",
+    box_kind: str = "frame",
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Canvases and boxes for digits at given places, in the graph.
 
@@ -117,7 +94,7 @@ def place_digits(
         x, y: ``(N,) float64`` top-left corners in whole pixels.
         size: ``(N,) float64`` side of each digit on the canvas, in pixels.
         canvas_size: side of the square canvas in pixels.
-        box: ``"frame"`` or ``"tight"``.
+        box_kind: ``"frame"`` or ``"tight"``.
 
     Returns:
         ``images (N, canvas_size, canvas_size, 1) float32`` in [0, 1] and
@@ -129,7 +106,7 @@ def place_digits(
     rows = placement_matrices(y, size, canvas_size)
     cols = placement_matrices(x, size, canvas_size)
     images = tf.matmul(tf.matmul(rows, patches), cols, transpose_b=True)[..., None]
-    if box == "tight":
+    if box_kind == "tight":
         local = ink_extents(digits)
     else:
         # Broadcast against x, so that a static batch size stays static.

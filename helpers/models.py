@@ -5,8 +5,10 @@ The model contract, which tests, benchmarks and notebooks rely on:
 * input ``float32 (N, 75, 75, 1)`` with values in [0, 1];
 * a dict of two outputs: ``"classification"`` ``(N, 10)`` class probabilities and
   ``"bounding_box"`` ``(N, 4)`` normalised ``(xmin, ymin, xmax, ymax)``;
-* ``model.save("m.keras")`` and, after ``import helpers``,
-  ``keras.saving.load_model("m.keras", compile=False)`` gives the same predictions.
+* ``model.save("m.keras")`` and ``helpers.load_model("m.keras")`` gives the same
+  predictions.
+
+Taught in notebook 02 (the functional API, baseline against improved).
 """
 
 from __future__ import annotations
@@ -14,12 +16,8 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from helpers.synthesis import CANVAS_SIZE
+from helpers.constants import INPUT_SHAPE, NUM_CLASSES
 from helpers.validation import check_choice
-
-INPUT_SHAPE = (CANVAS_SIZE, CANVAS_SIZE, 1)
-NUM_CLASSES = 10
-RECIPES = ("improved", "baseline")
 
 
 @keras.saving.register_keras_serializable(package="helpers")

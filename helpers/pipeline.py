@@ -8,6 +8,8 @@ comes round again (free augmentation). Batch ``k`` of the stream draws its offse
 from the stateless seed ``(seed, k)``, so the data are reproducible however many
 threads the map runs on. The test set, by contrast, is synthesised once with a fixed
 seed (:func:`make_test_set`), so every model is scored on the same canvases.
+
+Taught in notebook 03 (the tf.data pipeline).
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ import numpy as np
 import tensorflow as tf
 
 from helpers import graph_synthesis, validation
-from helpers.synthesis import CANVAS_SIZE, check_synthesis_options, synthesize
+from helpers.canvas import as_rng
+from helpers.constants import CANVAS_SIZE, DEFAULT_SEED, NUM_CLASSES, TEST_SEED
+from helpers.synthesis import SynthesisOptions, synthesize_checked
 
-NUM_CLASSES = 10
-TEST_SEED = 1234
 #: Batches synthesised at once, and batches kept ready ahead of the training step.
 MAP_THREADS = 2
 PREFETCH_BATCHES = 2
@@ -45,21 +47,22 @@ def make_test_set(
     *,
     seed: int = TEST_SEED,
     canvas_size: int = CANVAS_SIZE,
-    box: str = "frame",
+    box_kind: str = "frame",
     **options: Any,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Synthesise a fixed evaluation set once.
+    """Synthesise a fixed evaluation set once. Taught in notebook 03.
 
     Returns ``images (N, S, S, 1) float32``, ``labels (N,) uint8`` and ``boxes (N, 4)``
-    normalised xyxy. ``options`` go to :func:`helpers.synthesis.synthesize`
-    (``scale``, ``noise``, ``clutter``). Digits and labels are checked as in
-    :func:`helpers.validation.check_digits` and :func:`helpers.validation.check_labels`.
+    normalised xyxy. ``options`` are the other fields of
+    :class:`helpers.synthesis.SynthesisOptions` (``scale``, ``noise``, ``clutter``).
+    Digits and labels are checked as in :func:`helpers.validation.check_digits` and
+    :func:`helpers.validation.check_labels`.
     """
-    digits = check_synthesis_options(
-        digits, seed=seed, canvas_size=canvas_size, box=box, **options
-    )["digits"]
+    checked = SynthesisOptions.of(canvas_size=canvas_size, box_kind=box_kind, **options)
+    digits = validation.check_digits(digits)
     labels = validation.check_labels(labels, len(digits))
-    images, boxes = synthesize(digits, seed=seed, canvas_size=canvas_size, box=box, **options)
+    rng = as_rng(validation.check_seed(seed))
+    images, boxes = synthesize_checked(digits, rng, checked)
     return images, np.asarray(labels, dtype=np.uint8), boxes
 
 
@@ -68,22 +71,23 @@ def training_dataset(
     labels: np.ndarray,
     *,
     batch_size: int,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     canvas_size: int = CANVAS_SIZE,
-    box: str = "frame",
+    box_kind: str = "frame",
     epochs: int | None = None,
     **options: Any,
 ) -> tuple[tf.data.Dataset, int]:
-    """A shuffled, prefetched stream of freshly synthesised batches.
+    """A shuffled, prefetched stream of freshly synthesised batches. Taught in notebook 03.
 
     Args:
         digits: ``(N, 28, 28) uint8`` training digits; labels: ``(N,)`` classes 0..9.
         batch_size: global batch size (drop the remainder: every step sees a full batch).
         seed: seeds both the shuffle and the offsets.
+        canvas_size, box_kind: as in :class:`helpers.synthesis.SynthesisOptions`.
         epochs: end the stream after this many passes over the digits; ``None`` for an
             endless stream. A stream that ends with training leaves no batch in
             flight when ``model.fit`` returns.
-        options: synthesis options (``scale``, ``noise``, ``clutter``).
+        options: the other synthesis options (``scale``, ``noise``, ``clutter``).
 
     Returns:
         ``(dataset, steps_per_epoch)``; the dataset yields ``(images, targets)`` with
@@ -92,39 +96,48 @@ def training_dataset(
         stream does not restart at each epoch.
 
     With ``noise`` or ``clutter``, which only the NumPy version has, batches are made by
-    :func:`helpers.synthesis.synthesize` in a ``tf.numpy_function`` callback instead
-    (batch ``k`` from ``numpy.random.default_rng([seed, k])``).
+    :func:`helpers.synthesis.synthesize_checked` in a ``tf.numpy_function`` callback
+    instead (batch ``k`` from ``numpy.random.default_rng([seed, k])``).
 
     Raises:
         InputError: for a bad option (a ``scale`` that does not fit the canvas...).
     """
     # Checked here, not inside the map: an error raised there reaches the user wrapped
     # in a long TensorFlow traceback, and only once ``fit`` has started.
-    digits = check_synthesis_options(
-        digits, seed=seed, canvas_size=canvas_size, box=box, **options
-    )["digits"]
+    checked = SynthesisOptions.of(canvas_size=canvas_size, box_kind=box_kind, **options)
+    digits = validation.check_digits(digits)
     labels = validation.check_labels(labels, len(digits))
     seed = validation.check_int(seed, "seed", minimum=0)  # a Generator cannot seed tf.data
     batch_size = validation.check_int(batch_size, "batch_size", minimum=1, maximum=len(digits))
     if epochs is not None:
         epochs = validation.check_int(epochs, "epochs", minimum=1)
-    in_graph = not (options.get("noise") or options.get("clutter"))
-    if in_graph:
-        graph_synthesis.check_options({"scale": options.get("scale")}, canvas_size)
-    scale = options.get("scale")
+    return batches_of_checked(digits, labels, batch_size, seed, epochs, checked)
+
+
+def batches_of_checked(
+    digits: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int,
+    seed: int,
+    epochs: int | None,
+    options: SynthesisOptions,
+) -> tuple[tf.data.Dataset, int]:
+    """:func:`training_dataset` once its arguments are checked (:func:`helpers.training.train`
+    checks them itself, once); the same dataset and steps per epoch."""
+    canvas_size, box_kind, scale = options.canvas_size, options.box_kind, options.scale
+    in_graph = not (options.noise or options.clutter)
 
     def numpy_batch(step: np.ndarray, batch_digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rng = np.random.default_rng([seed, int(step)])
-        return synthesize(batch_digits, seed=rng, canvas_size=canvas_size, box=box, **options)
+        return synthesize_checked(batch_digits, np.random.default_rng([seed, int(step)]), options)
 
     def synthesise_batch(step, batch_digits, batch_labels):
+        one_hot = tf.one_hot(tf.cast(batch_labels, tf.int32), NUM_CLASSES)
         if not in_graph:  # noise and clutter exist in NumPy only: a Python callback
             images, boxes = tf.numpy_function(
                 numpy_batch, [step, batch_digits], [tf.float32, tf.float32], stateful=False
             )
             images = tf.ensure_shape(images, [batch_size, canvas_size, canvas_size, 1])
             boxes = tf.ensure_shape(boxes, [batch_size, 4])
-            one_hot = tf.one_hot(tf.cast(batch_labels, tf.int32), NUM_CLASSES)
             return images, {"classification": one_hot, "bounding_box": boxes}
         size, x, y = graph_synthesis.draw_placements(
             tf.stack([tf.constant(seed, tf.int64), step]),
@@ -133,9 +146,8 @@ def training_dataset(
             scale,
         )
         images, boxes = graph_synthesis.place_digits(
-            batch_digits, x, y, size, canvas_size=canvas_size, box=box
+            batch_digits, x, y, size, canvas_size=canvas_size, box_kind=box_kind
         )
-        one_hot = tf.one_hot(tf.cast(batch_labels, tf.int32), NUM_CLASSES)
         return images, {"classification": one_hot, "bounding_box": boxes}
 
     steps = len(digits) // batch_size

@@ -3,6 +3,8 @@
 A terminal or a notebook gets Keras' live progress bar. Anything else (``> train.log``,
 a CI log, a batch job) gets one plain line per epoch: the live bar would fill the file
 with a redraw per step, ANSI escapes included.
+
+Used in notebook 03 (training) and by the command line.
 """
 
 from __future__ import annotations

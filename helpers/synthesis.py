@@ -15,19 +15,24 @@ Two kinds of box:
 The pixels get there through :mod:`helpers.canvas` (a fancy-indexing paste, or two
 small matrix products for a resized digit), which the multi-digit scenes share.
 :func:`place_digits` is the deterministic half: given the offsets, it makes the
-canvases and boxes; :func:`synthesize` draws the offsets and calls it.
+canvases and boxes; :func:`synthesize` checks its arguments once (a frozen
+:class:`SynthesisOptions`), draws the offsets and calls it. Taught in notebook 01.
 :mod:`helpers.graph_synthesis` does the same inside a TensorFlow graph.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
 from helpers import validation
-from helpers.canvas import DIGIT_SIZE, as_rng, draw_placements, paste, render_in_chunks, to_unit
+from helpers.canvas import as_rng, draw_placements, paste, render_in_chunks, to_unit
+from helpers.constants import CANVAS_SIZE, DEFAULT_SEED, DIGIT_SIZE, MAX_CANVAS_SIZE
 from helpers.errors import InputError
 
-CANVAS_SIZE = 75
 BOX_KINDS = ("frame", "tight")
 
 
@@ -57,25 +62,14 @@ def ink_extents(digits: np.ndarray, threshold: float = 0) -> np.ndarray:
     return np.stack([xmin, ymin, xmax, ymax], axis=1).astype(np.float32).reshape(n, 4)
 
 
-def synthesize(
-    digits: np.ndarray,
-    *,
-    seed: int | np.random.Generator | None = 0,
-    canvas_size: int = CANVAS_SIZE,
-    box: str = "frame",
-    scale: tuple[int, int] | None = None,
-    noise: float = 0.0,
-    clutter: int = 0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Place each digit at a random spot on a black canvas and return images and boxes.
+@dataclass(frozen=True)
+class SynthesisOptions:
+    """How canvases are made, checked once when the object is created (then frozen).
 
-    Args:
-        digits: ``(N, 28, 28) uint8`` MNIST digits (0..255) or floats in [0, 1]; other
-            integer dtypes in 0..255 are converted to uint8, float digits above 1 are
-            refused (see :func:`helpers.validation.check_digits`).
-        seed: an int seed or a ``numpy.random.Generator``; the same seed gives the same data.
-        canvas_size: side of the square canvas in pixels (75 in the original lab).
-        box: ``"frame"`` (the 28x28 frame) or ``"tight"`` (the ink extent).
+    Attributes:
+        canvas_size: side of the square canvas in pixels, 28 to
+            :data:`~helpers.constants.MAX_CANVAS_SIZE` (75 in the original lab).
+        box_kind: ``"frame"`` (the 28x28 frame) or ``"tight"`` (the ink extent).
         scale: ``(min, max)`` side in pixels to resize each digit to, drawn uniformly
             (for example ``(20, 40)``); ``None`` keeps 28.
         noise: standard deviation of Gaussian background noise added to the whole
@@ -83,34 +77,100 @@ def synthesize(
         clutter: number of 8x8 fragments of other digits scattered over each canvas,
             as in cluttered MNIST; 0 for none.
 
+    Raises:
+        InputError: a value outside those ranges.
+    """
+
+    canvas_size: int = CANVAS_SIZE
+    box_kind: str = "frame"
+    scale: tuple[float, float] | None = None
+    noise: float = 0.0
+    clutter: int = 0
+
+    def __post_init__(self) -> None:
+        size = validation.check_int(
+            self.canvas_size, "canvas_size", minimum=DIGIT_SIZE, maximum=MAX_CANVAS_SIZE
+        )
+        checked = {
+            "canvas_size": size,
+            "box_kind": validation.check_choice(self.box_kind, "box_kind", BOX_KINDS),
+            "scale": validation.check_scale(self.scale, size),
+            "noise": validation.check_number(self.noise, "noise", minimum=0),
+            "clutter": validation.check_int(self.clutter, "clutter", minimum=0),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)  # frozen: set once, here
+
+    @classmethod
+    def of(cls, **options: Any) -> SynthesisOptions:
+        """The options from keyword arguments; an unknown name is an :class:`InputError`."""
+        known = [field.name for field in dataclasses.fields(cls)]
+        unknown = [name for name in options if name not in known]
+        if unknown:
+            raise InputError(
+                f"unknown synthesis option(s) {', '.join(map(repr, unknown))}: "
+                f"expected {', '.join(known)}"
+            )
+        return cls(**options)
+
+
+def synthesize(
+    digits: np.ndarray,
+    *,
+    seed: int | np.random.Generator | None = DEFAULT_SEED,
+    canvas_size: int = CANVAS_SIZE,
+    box_kind: str = "frame",
+    scale: tuple[float, float] | None = None,
+    noise: float = 0.0,
+    clutter: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Place each digit at a random spot on a black canvas and return images and boxes.
+
+    Taught in notebook 01 (by hand first, then with this function).
+
+    Args:
+        digits: ``(N, 28, 28) uint8`` MNIST digits (0..255) or floats in [0, 1]; other
+            integer dtypes in 0..255 are converted to uint8, float digits above 1 are
+            refused (see :func:`helpers.validation.check_digits`).
+        seed: an int seed or a ``numpy.random.Generator``; the same seed gives the same data.
+        canvas_size, box_kind, scale, noise, clutter: see :class:`SynthesisOptions`.
+
     Returns:
         ``images``: ``(N, canvas_size, canvas_size, 1) float32`` in [0, 1];
         ``boxes``: ``(N, 4) float32`` normalised ``(xmin, ymin, xmax, ymax)``.
 
     Raises:
         InputError: an argument outside the ranges above (NaN or negative ``noise``,
-            negative ``clutter``, ``canvas_size`` below 28, an unknown ``box``...).
+            negative ``clutter``, ``canvas_size`` below 28, an unknown ``box_kind``...).
     """
-    checked = check_synthesis_options(
-        digits,
-        seed=seed,
-        canvas_size=canvas_size,
-        box=box,
-        scale=scale,
-        noise=noise,
-        clutter=clutter,
-    )
-    digits, seed, canvas_size, box = (checked[k] for k in ("digits", "seed", "canvas_size", "box"))
-    rng = as_rng(seed)
+    options = SynthesisOptions(canvas_size, box_kind, scale, noise, clutter)
+    rng = as_rng(validation.check_seed(seed))
+    return synthesize_checked(validation.check_digits(digits), rng, options)
+
+
+def synthesize_checked(
+    digits: np.ndarray, rng: np.random.Generator, options: SynthesisOptions
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`synthesize` once its arguments are checked (the pipelines check them once).
+
+    ``digits`` as :func:`helpers.validation.check_digits` returns them; same results.
+    """
     # Random draws come first and all at once, so the result does not depend on chunking.
-    size, x, y = draw_placements(rng, len(digits), canvas_size, scale)
+    size, x, y = draw_placements(rng, len(digits), options.canvas_size, options.scale)
     images, boxes = place_digits(
-        digits, x, y, None if scale is None else size, canvas_size=canvas_size, box=box
+        digits,
+        x,
+        y,
+        None if options.scale is None else size,
+        canvas_size=options.canvas_size,
+        box_kind=options.box_kind,
     )
-    if clutter:
-        images[..., 0] = np.maximum(images[..., 0], _clutter(digits, clutter, rng, canvas_size))
-    if noise:
-        images = np.clip(images + rng.normal(0, noise, images.shape), 0, 1).astype(np.float32)
+    if options.clutter:
+        clutter = _clutter(digits, options.clutter, rng, options.canvas_size)
+        images[..., 0] = np.maximum(images[..., 0], clutter)
+    if options.noise:
+        images = np.clip(images + rng.normal(0, options.noise, images.shape), 0, 1)
+        images = images.astype(np.float32)
     return images, boxes
 
 
@@ -121,7 +181,7 @@ def place_digits(
     size: np.ndarray | None = None,
     *,
     canvas_size: int = CANVAS_SIZE,
-    box: str = "frame",
+    box_kind: str = "frame",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Canvases and boxes for digits at given places: the deterministic half of synthesis.
 
@@ -131,7 +191,7 @@ def place_digits(
             draws them).
         size: ``(N,)`` side of each digit on the canvas in pixels; ``None`` pastes at 28.
         canvas_size: side of the square canvas in pixels.
-        box: ``"frame"`` or ``"tight"``.
+        box_kind: ``"frame"`` or ``"tight"``.
 
     Returns:
         ``images (N, canvas_size, canvas_size, 1) float32`` in [0, 1] and
@@ -145,46 +205,12 @@ def place_digits(
         images = render_in_chunks(digits, x, y, size, canvas_size)[..., None]
     local = (
         ink_extents(digits)
-        if box == "tight"
+        if box_kind == "tight"
         else np.tile(np.float32([0, 0, DIGIT_SIZE, DIGIT_SIZE]), (n, 1))
     )
     factor = (size / DIGIT_SIZE)[:, None]
     pixel_boxes = local * factor + np.stack([x, y, x, y], axis=1)
     return images, (pixel_boxes / canvas_size).astype(np.float32)
-
-
-def check_synthesis_options(
-    digits: np.ndarray,
-    *,
-    seed: int | np.random.Generator | None = 0,
-    canvas_size: int = CANVAS_SIZE,
-    box: str = "frame",
-    scale: tuple[float, float] | None = None,
-    noise: float = 0.0,
-    clutter: int = 0,
-    **unknown: object,
-) -> dict:
-    """The arguments of :func:`synthesize`, checked, as a dict of the same names.
-
-    Shared with the pipelines, so that a bad option is refused when a dataset is built
-    rather than deep inside ``fit``. Raises :class:`InputError` for any bad value and
-    for an option :func:`synthesize` does not have.
-    """
-    if unknown:
-        raise InputError(
-            f"unknown synthesis option(s) {', '.join(map(repr, unknown))}: "
-            "expected scale, noise or clutter"
-        )
-    canvas_size = validation.check_int(canvas_size, "canvas_size", minimum=DIGIT_SIZE)
-    return {
-        "digits": validation.check_digits(digits),
-        "seed": validation.check_seed(seed),
-        "canvas_size": canvas_size,
-        "box": validation.check_choice(box, "box", BOX_KINDS),
-        "scale": validation.check_scale(scale, canvas_size),
-        "noise": validation.check_number(noise, "noise", minimum=0),
-        "clutter": validation.check_int(clutter, "clutter", minimum=0),
-    }
 
 
 def _clutter(

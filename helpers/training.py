@@ -1,14 +1,12 @@
-"""Recipes (model + losses + optimiser + batch size) and the training loop around them.
+"""The training loop around a recipe: strategy, optimiser, losses, ``fit``.
 
-A *recipe* is everything that decides how a model learns. ``"baseline"`` is the
-original lab: plain network, Adam at its default rate, cross-entropy plus MSE with
-equal weights, batch 64. ``"improved"`` is the course's default; every one of its
-changes can be switched off for the ablation study (:func:`ablation_recipes`).
+The recipes themselves (what decides how a model learns) live in :mod:`helpers.recipes`;
+their names are imported here too, so ``training.IMPROVED`` and ``training.train`` sit
+side by side as notebook 03 uses them. Taught in notebook 03.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import glob
 import os
 import time
@@ -18,101 +16,22 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from helpers.models import BoxLoss, build_baseline_model, build_model
-from helpers.pipeline import training_dataset
+from helpers.constants import DEFAULT_SEED
+from helpers.models import BoxLoss
+from helpers.pipeline import batches_of_checked
 from helpers.progress import fit_progress
-from helpers.synthesis import CANVAS_SIZE
-from helpers.validation import check_choice, check_int, check_labelled_images
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How a model is built and trained. Field names read as the ablation table's rows."""
-
-    name: str
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    cosine_schedule: bool = False
-    box_loss_weight: float = 1.0
-    ciou_weight: float = 0.0
-    batch_norm: bool = False
-    max_pooling: bool = False
-    box_decoder: bool = False
-    split_heads: bool = False
-    baseline_network: bool = True
-    strided_stem: bool = False
-    box_pool: str = "max"
-    channels: tuple[int, ...] = (16, 32, 64)
-    class_norm: bool = False
-    steps_per_execution: int = 1
-    jit_compile: bool = False
-
-    def build(self) -> keras.Model:
-        """The uncompiled network for this recipe."""
-        if self.baseline_network:
-            return build_baseline_model()
-        return build_model(
-            batch_norm=self.batch_norm,
-            max_pooling=self.max_pooling,
-            box_decoder=self.box_decoder,
-            split_heads=self.split_heads,
-            strided_stem=self.strided_stem,
-            box_pool=self.box_pool,
-            channels=self.channels,
-            class_norm=self.class_norm,
-        )
-
-
-BASELINE = Recipe(name="baseline")
-IMPROVED = Recipe(
-    name="improved",
-    batch_size=64,
-    learning_rate=5e-3,
-    cosine_schedule=True,
-    box_loss_weight=1.0,
-    ciou_weight=1.0,
-    batch_norm=False,
-    max_pooling=True,
-    box_decoder=True,
-    split_heads=True,
-    baseline_network=False,
-    channels=(8, 16, 64),
-    class_norm=True,
+from helpers.recipes import (  # noqa: F401 - the recipes, where notebook 03 reaches them
+    BASELINE,
+    EARLIER_NETWORK,
+    IMPROVED,
+    RECIPES,
+    STRIDED_NETWORK,
+    Recipe,
+    ablation_recipes,
+    get_recipe,
 )
-RECIPES = {"improved": IMPROVED, "baseline": BASELINE}
-#: The recipe's network until it got cheaper: the lab's widths, no class-feature
-#: normalisation (2.5x the multiply-adds per canvas); the benchmarks' "before".
-EARLIER_NETWORK = {"channels": (16, 32, 64), "class_norm": False}
-#: A strided network, less than half the baseline's arithmetic per canvas (about the
-#: recipe's), as good on clean canvases but not robust: tried and left out (README).
-STRIDED_NETWORK = {"strided_stem": True, "channels": (32, 48), "box_pool": "average"}
-
-
-def get_recipe(name: str) -> Recipe:
-    """The recipe called ``name`` (``"improved"`` or ``"baseline"``)."""
-    return RECIPES[check_choice(name, "recipe", tuple(RECIPES))]
-
-
-def ablation_recipes() -> list[Recipe]:
-    """The improved recipe, then one variant per design decision, each undone alone.
-
-    The first variants take one of the recipe's changes away; the last ones add a
-    change that was tried and left out (batch norm, a heavier box-loss weight, the
-    lab's wider network, a cheaper strided network).
-    """
-    variants = {
-        "constant learning rate 1e-3": {"cosine_schedule": False, "learning_rate": 1e-3},
-        "no CIoU term (MSE only)": {"ciou_weight": 0.0},
-        "average pooling": {"max_pooling": False},
-        "linear box head": {"box_decoder": False},
-        "shared dense layer": {"split_heads": False},
-        "+ batch norm": {"batch_norm": True},
-        "+ box-loss weight 10": {"box_loss_weight": 10.0},
-        "no class-feature normalisation": {"class_norm": False},
-        "+ wider network (16, 32, 64)": {"channels": (16, 32, 64)},
-        "+ strided 4x4 stem (32, 48)": STRIDED_NETWORK,
-    }
-    return [IMPROVED] + [dataclasses.replace(IMPROVED, name=n, **kw) for n, kw in variants.items()]
+from helpers.synthesis import SynthesisOptions
+from helpers.validation import check_digits, check_int, check_labelled_images, check_labels
 
 
 def get_strategy() -> tf.distribute.Strategy:
@@ -231,14 +150,17 @@ def train(
     *,
     epochs: int = 10,
     batch_size: int | None = None,
-    seed: int = 0,
-    box: str = "frame",
+    seed: int = DEFAULT_SEED,
+    box_kind: str = "frame",
     validation: tuple[np.ndarray, dict] | None = None,
     verbose: int | str = "auto",
     callbacks: list[keras.callbacks.Callback] | None = None,
     **synthesis_options,
 ) -> TrainingRun:
     """Build, compile and train a recipe on freshly synthesised canvases.
+
+    Taught in notebook 03. Every argument is checked here, once, before anything is
+    built.
 
     Args:
         recipe: a :class:`Recipe` or its name.
@@ -247,12 +169,14 @@ def train(
         batch_size: per-replica batch (the recipe's own when ``None``); the global batch
             is this times the number of replicas of the distribution strategy.
         seed: seeds Keras (weights, dropout) and the data.
-        box: ``"frame"`` or ``"tight"`` boxes.
+        box_kind: ``"frame"`` or ``"tight"`` boxes.
         validation: optional ``(images, targets)`` scored after every epoch.
         verbose: Keras' ``verbose``; ``"auto"`` shows the live bar in a terminal or a
             notebook and one line per epoch elsewhere (see :mod:`helpers.progress`).
         callbacks: Keras callbacks for ``fit`` (for example to score or time each epoch).
-        synthesis_options: ``scale``, ``noise``, ``clutter`` for harder canvases.
+        synthesis_options: ``canvas_size`` (75 by default; the network is built for it),
+            and ``scale``, ``noise``, ``clutter`` for harder canvases
+            (:class:`helpers.synthesis.SynthesisOptions`).
 
     Raises:
         InputError: a bad argument (``batch_size=0``, labels that do not match the
@@ -262,23 +186,20 @@ def train(
     epochs = check_int(epochs, "epochs", minimum=1)
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", minimum=1)
+    options = SynthesisOptions.of(box_kind=box_kind, **synthesis_options)
+    side = options.canvas_size
+    digits = check_digits(digits)
+    labels = check_labels(labels, len(digits))
+    seed = check_int(seed, "seed", minimum=0)
     if validation is not None:  # checked now: a bad one would only fail after an epoch
-        side = synthesis_options.get("canvas_size", CANVAS_SIZE)
         validation = check_labelled_images(validation, "validation", side)
     keras.utils.set_random_seed(seed)
     strategy = get_strategy()
     global_batch = (batch_size or recipe.batch_size) * strategy.num_replicas_in_sync
-    dataset, steps = training_dataset(
-        digits,
-        labels,
-        batch_size=global_batch,
-        seed=seed,
-        box=box,
-        epochs=epochs,
-        **synthesis_options,
-    )
+    global_batch = check_int(global_batch, "batch_size", minimum=1, maximum=len(digits))
+    dataset, steps = batches_of_checked(digits, labels, global_batch, seed, epochs, options)
     with strategy.scope():
-        model = compile_model(recipe.build(), recipe, steps, epochs)
+        model = compile_model(recipe.build((side, side, 1)), recipe, steps, epochs)
     verbose, progress = fit_progress(verbose)
     start = time.perf_counter()
     history = model.fit(

@@ -17,6 +17,8 @@ The course's input conventions, checked here:
 * **labels**: ``(N,)`` whole numbers 0..9, as many as there are digits.
 * **boxes**: ``(..., 4)`` finite floats, ``(xmin, ymin, xmax, ymax)``.
 * **images** (model inputs): ``(N, H, W, 1)`` finite floats.
+
+Not taught: the checks behind every public function's clear errors.
 """
 
 from __future__ import annotations
@@ -28,10 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from helpers.constants import DIGIT_SIZE, NUM_CLASSES
 from helpers.errors import InputError
-
-DIGIT_SIZE = 28
-NUM_CLASSES = 10
 
 
 def _shape_of(value: Any) -> str:
@@ -159,7 +159,11 @@ def check_boxes(boxes: Any, name: str = "boxes", length: int | None = None) -> n
 
 
 def check_images(images: Any, name: str = "images", side: int | None = None) -> np.ndarray:
-    """``(N, H, W, 1)`` finite images as ``float32``; with ``side``, ``H = W = side``."""
+    """``(N, H, W, 1)`` images in [0, 1] as ``float32``; with ``side``, ``H = W = side``.
+
+    Values in 0..255 are refused with a hint: a model trained on [0, 1] canvases scores
+    them without a word, and badly.
+    """
     array = _array(images, name, np.float32)
     expected = "(N, H, W, 1)" if side is None else f"(N, {side}, {side}, 1)"
     if array.ndim != 4 or array.shape[-1] != 1:
@@ -168,6 +172,11 @@ def check_images(images: Any, name: str = "images", side: int | None = None) -> 
         raise InputError(f"{name}: expected shape {expected}, got {array.shape}")
     if not np.all(np.isfinite(array)):
         raise InputError(f"{name}: expected finite pixel values, got NaN or inf")
+    if array.size and (array.min() < 0 or array.max() > 1):
+        raise InputError(
+            f"{name}: expected pixel values in [0, 1], got values from {array.min():g} to "
+            f"{array.max():g} (for 0..255 images, divide by 255)"
+        )
     return array
 
 

@@ -5,6 +5,8 @@ sky-blue line, the **predicted** box a dashed vermillion one (:data:`TRUE_STYLE`
 :data:`PRED_STYLE`), two colours of the Okabe-Ito palette that readers with any common
 colour-vision deficiency tell apart, and a line style that tells them apart without colour.
 A legend on each figure says so.
+
+Used by every notebook, 01 to 05.
 """
 
 from __future__ import annotations

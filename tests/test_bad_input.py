@@ -18,6 +18,7 @@ import keras
 import numpy as np
 import pytest
 
+import helpers
 from helpers import boxes, cli, course, data, detection, evaluation, notebooks, pipeline, synthesis
 from helpers.errors import InputError
 from helpers.training import train
@@ -157,7 +158,7 @@ ROWS = [
         lambda c: data.load_npz(
             c.npz("l.npz", **{**c.valid_npz(), "y_test": np.full(10, 12, np.uint8)})
         ),
-        "test labels: expected integer classes 0..9",
+        "test labels: expected classes 0..9, got values from 12 to 12",
     ),
     (
         "data",
@@ -259,8 +260,8 @@ ROWS = [
     (
         "synthesis",
         "unknown box kind",
-        lambda c: synthesis.synthesize(c.digits, box="foo"),
-        "box: expected one of frame, tight, got 'foo'",
+        lambda c: synthesis.synthesize(c.digits, box_kind="foo"),
+        "box_kind: expected one of frame, tight, got 'foo'",
     ),
     (
         "synthesis",
@@ -387,8 +388,8 @@ ROWS = [
     (
         "pipeline",
         "dataset box foo",
-        lambda c: pipeline.training_dataset(c.digits, c.labels, batch_size=8, box="foo"),
-        "box: expected one of frame, tight",
+        lambda c: pipeline.training_dataset(c.digits, c.labels, batch_size=8, box_kind="foo"),
+        "box_kind: expected one of frame, tight",
     ),
     (
         "pipeline",
@@ -460,8 +461,8 @@ ROWS = [
     (
         "training",
         "box foo",
-        lambda c: train("baseline", c.digits, c.labels, epochs=1, batch_size=8, box="foo"),
-        "box: expected one of frame, tight",
+        lambda c: train("baseline", c.digits, c.labels, epochs=1, batch_size=8, box_kind="foo"),
+        "box_kind: expected one of frame, tight",
     ),
     (
         "training",
@@ -539,6 +540,27 @@ ROWS = [
         "NaN boxes",
         lambda c: evaluation.evaluate(c.localizer, np.zeros((1, 75, 75, 1)), [1], [[0, 0, NAN, 1]]),
         "boxes: 1 box.* NaN",
+    ),
+    (
+        "evaluation",
+        "images in 0..255",
+        lambda c: evaluation.evaluate(
+            c.localizer, np.full((2, 75, 75, 1), 255.0), [1, 2], np.zeros((2, 4))
+        ),
+        r"images: expected pixel values in \[0, 1\], got values from 255 to 255 "
+        r"\(for 0..255 images, divide by 255\)",
+    ),
+    (
+        "evaluation",
+        "load_model given a number for a path",
+        lambda c: helpers.load_model(7),
+        "path: expected a str or a path to a .keras file, got 7",
+    ),
+    (
+        "synthesis",
+        "absurd canvas size",
+        lambda c: synthesis.synthesize(c.digits, canvas_size=10**6),
+        "canvas_size: expected a whole number <= 1200, got 1000000",
     ),
     (
         "evaluation",

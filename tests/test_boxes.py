@@ -95,3 +95,13 @@ def test_yxyx_and_centre_conversions():
 def test_unknown_format_is_a_clear_error():
     with pytest.raises(ValueError, match="target: expected one of xyxy, .* got .xywz."):
         convert(np.zeros((1, 4)), "xyxy", "xywz")
+
+
+def test_iou_has_no_epsilon_so_thresholds_need_no_slack():
+    # a box and its top half (binary fractions, exact in float32): IoU exactly one half,
+    # which an epsilon in the denominator used to turn into 0.4999999
+    half = iou([[0.25, 0.25, 0.75, 0.75]], [[0.25, 0.25, 0.75, 0.5]])
+    assert half[0] == np.float32(0.5)
+    box = np.float32([[0.06538662, 0.0, 0.56538665, 0.5]])  # hypothesis found 1.0000001 here
+    assert iou(box, box)[0] == 1.0
+    assert iou([[0.1, 0.1, 0.1, 0.1]], [[0.1, 0.1, 0.1, 0.1]])[0] == 0.0  # empty: no union

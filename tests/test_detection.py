@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 from clitools import cli
 
+import helpers
 from helpers import detection
 from helpers.detection import (
-    DetectionHead,
     DetectionLoss,
     Detections,
+    activate,
     average_precision,
     build_detector,
     count_collisions,
@@ -24,6 +25,7 @@ from helpers.detection import (
     detect,
     encode_targets,
     grid_to_boxes,
+    logits_from_grid,
     mean_average_precision,
     non_max_suppression,
     owner_cells,
@@ -188,11 +190,40 @@ def test_two_centres_in_one_cell_keep_the_first_digit():
     assert target[..., 0].sum() == 1 and target[0, 6, 5, 1 + 1] == 1.0
 
 
-def test_detection_head_outputs_probabilities_and_bounded_boxes(rng):
+def test_activate_gives_probabilities_and_bounded_boxes_and_inverts_logits_from_grid(rng):
     raw = rng.normal(0, 4, (2, 12, 12, 15)).astype(np.float32)
-    out = keras.ops.convert_to_numpy(DetectionHead()(raw))
+    out = keras.ops.convert_to_numpy(activate(raw))
     assert 0 <= out.min() and out.max() <= 1
     np.testing.assert_allclose(out[..., 1:11].sum(axis=-1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(activate(logits_from_grid(out))), out, atol=1e-5
+    )
+
+
+@pytest.mark.parametrize("class_agnostic", [True, False])
+def test_batched_nms_in_one_graph_agrees_with_nms_image_by_image(rng, class_agnostic):
+    """postprocess (combined NMS over the batch) keeps what non_max_suppression keeps."""
+    grid = keras.ops.convert_to_numpy(activate(rng.normal(0, 3, (16, 12, 12, 15))))
+    found = postprocess(grid, score_threshold=0.1, class_agnostic=class_agnostic)
+    decoded = decode_grid(grid)
+    kept_total = 0
+    for i, detections in enumerate(found):
+        scores = decoded.scores[i]
+        candidates = np.flatnonzero(scores >= 0.1)
+        candidates = candidates[np.argsort(-scores[candidates], kind="stable")]
+        keep = candidates[
+            non_max_suppression(
+                decoded.boxes[i][candidates],
+                scores[candidates],
+                decoded.classes[i][candidates],
+                class_agnostic=class_agnostic,
+            )
+        ]
+        np.testing.assert_array_equal(detections.classes, decoded.classes[i][keep])
+        np.testing.assert_allclose(detections.boxes, decoded.boxes[i][keep], atol=1e-6)
+        np.testing.assert_allclose(detections.scores, scores[keep], rtol=1e-5)
+        kept_total += len(keep)
+    assert kept_total > 2 * len(found)  # the comparison is not between empty lists
 
 
 def test_model_output_shape_and_parameter_count():
@@ -207,7 +238,7 @@ def test_loss_is_small_for_the_target_and_finite_with_gradients(scenes, rng):
     _, boxes, classes = scenes
     target = encode_targets(boxes[:8], classes[:8])
     loss = DetectionLoss()
-    assert float(keras.ops.mean(loss(target, target))) < 1e-3
+    assert float(keras.ops.mean(loss(target, logits_from_grid(target)))) < 1e-3
     model = build_detector()
     import tensorflow as tf
 
@@ -222,7 +253,7 @@ def test_loss_is_small_for_the_target_and_finite_with_gradients(scenes, rng):
     # a worse box costs more
     worse = target.copy()
     worse[..., 13:15] *= 1.5
-    assert float(keras.ops.mean(loss(target, worse))) > 0.05
+    assert float(keras.ops.mean(loss(target, logits_from_grid(worse)))) > 0.05
 
 
 # --------------------------------------------------------------------------- NMS
@@ -461,7 +492,7 @@ def test_save_and_load_round_trip(tmp_path, scenes):
     model = detection.compile_detector(build_detector(), learning_rate=1e-3)
     path = tmp_path / "detector.keras"
     model.save(path)
-    loaded = keras.saving.load_model(path, compile=False)
+    loaded = helpers.load_model(path)
     images = scenes[0][:4]
     np.testing.assert_array_equal(
         model.predict(images, verbose=0), loaded.predict(images, verbose=0)
@@ -516,9 +547,9 @@ def test_detect_train_cli_trains_saves_and_reports(tmp_path, sample):
     script = tmp_path / "load.py"
     script.write_text(
         textwrap.dedent(f"""
-        import numpy as np, keras
-        import helpers.detection
-        model = keras.saving.load_model({str(out)!r}, compile=False)
+        import numpy as np
+        import helpers
+        model = helpers.load_model({str(out)!r})
         found = helpers.detection.detect(model, np.zeros((2, 96, 96, 1), np.float32))
         print("loaded", len(found))
         """)

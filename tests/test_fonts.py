@@ -82,7 +82,7 @@ def test_fonts_come_from_matplotlib():
 
 def test_synthesize_accepts_font_digits(rendered):
     digits, _ = rendered
-    images, boxes = synthesize(digits, seed=1, box="tight")
+    images, boxes = synthesize(digits, seed=1, box_kind="tight")
     assert images.shape == (60, 75, 75, 1) and boxes.shape == (60, 4)
     assert 0 <= boxes.min() and boxes.max() <= 1
 

@@ -15,10 +15,10 @@ from helpers.synthesis import ink_extents, place_digits
 def test_graph_and_numpy_give_identical_canvases_and_boxes_at_scale_one(digits, box):
     patches = digits[0][:64]
     size, x, y = draw_placements(np.random.default_rng(4), 64, 75)
-    want_images, want_boxes = place_digits(patches, x, y, canvas_size=75, box=box)
+    want_images, want_boxes = place_digits(patches, x, y, canvas_size=75, box_kind=box)
     images, boxes = graph_synthesis.place_digits(
         tf.constant(patches), tf.constant(x), tf.constant(y), tf.constant(size),
-        canvas_size=75, box=box,
+        canvas_size=75, box_kind=box,
     )  # fmt: skip
     np.testing.assert_array_equal(images.numpy(), want_images)
     np.testing.assert_array_equal(boxes.numpy(), want_boxes)
@@ -28,10 +28,10 @@ def test_graph_and_numpy_give_identical_canvases_and_boxes_at_scale_one(digits, 
 def test_graph_and_numpy_agree_on_resized_digits(digits, box):
     patches = digits[0][:64]
     size, x, y = draw_placements(np.random.default_rng(5), 64, 75, scale=(16, 40.5))
-    want_images, want_boxes = place_digits(patches, x, y, size, canvas_size=75, box=box)
+    want_images, want_boxes = place_digits(patches, x, y, size, canvas_size=75, box_kind=box)
     images, boxes = graph_synthesis.place_digits(
         tf.constant(patches), tf.constant(x), tf.constant(y), tf.constant(size),
-        canvas_size=75, box=box,
+        canvas_size=75, box_kind=box,
     )  # fmt: skip
     np.testing.assert_array_equal(boxes.numpy(), want_boxes)
     # Same float32 weights; only the order of the matrix products' sums may differ.
@@ -52,11 +52,6 @@ def test_graph_placements_keep_every_digit_inside_the_canvas():
     assert np.array_equal(x, np.floor(x)) and np.array_equal(y, np.floor(y))
 
 
-def test_graph_version_refuses_options_it_does_not_have():
-    with pytest.raises(InputError, match="noise"):
-        graph_synthesis.check_options({"noise": 0.1}, 75)
-
-
 def test_training_pipeline_makes_noisy_cluttered_batches_in_numpy(digits):
     dataset, _ = training_dataset(*digits, batch_size=50, noise=0.1, clutter=4)
     images, targets = next(dataset.as_numpy_iterator())
@@ -70,7 +65,7 @@ def test_training_pipeline_refuses_a_scale_that_does_not_fit(digits):
 
 
 def test_training_pipeline_with_resized_digits_keeps_boxes_inside(digits):
-    dataset, _ = training_dataset(*digits, batch_size=50, scale=(16, 40), box="tight")
+    dataset, _ = training_dataset(*digits, batch_size=50, scale=(16, 40), box_kind="tight")
     images, targets = next(dataset.as_numpy_iterator())
     boxes = targets["bounding_box"]
     assert images.shape == (50, 75, 75, 1) and boxes.min() >= 0 and boxes.max() <= 1

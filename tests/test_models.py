@@ -1,12 +1,14 @@
+import dataclasses
+import inspect
 import re
 
 import keras
 import numpy as np
 import pytest
 
-import helpers  # noqa: F401 - registers the custom layer and loss
+import helpers
 from helpers.models import BoxDecoder, BoxLoss, build_baseline_model, build_model, multiply_adds
-from helpers.training import ablation_recipes, compile_model, get_recipe
+from helpers.training import Recipe, ablation_recipes, compile_model, get_recipe
 
 
 @pytest.mark.parametrize("builder", [build_baseline_model, build_model])
@@ -49,7 +51,7 @@ def test_save_and_load_round_trip_gives_identical_predictions(tmp_path, rng):
     model = compile_model(build_model(), get_recipe("improved"), steps_per_epoch=1, epochs=1)
     path = tmp_path / "m.keras"
     model.save(path)
-    loaded = keras.saving.load_model(path, compile=False)
+    loaded = helpers.load_model(path)
     images = rng.uniform(0, 1, (4, 75, 75, 1)).astype(np.float32)
     a, b = model.predict(images, verbose=0), loaded.predict(images, verbose=0)
     for name in ("classification", "bounding_box"):
@@ -57,12 +59,55 @@ def test_save_and_load_round_trip_gives_identical_predictions(tmp_path, rng):
 
 
 def test_ablation_undoes_one_change_at_a_time():
+    recipe = get_recipe("improved")
     recipes = ablation_recipes()
-    assert recipes[0] == get_recipe("improved")
-    names = [r.name for r in recipes]
-    assert len(set(names)) == len(names)
-    for recipe in recipes[1:]:
-        recipe.build()  # every variant builds
+    assert recipes[0] == recipe
+    # The fields each variant changes against the recipe, written out: one decision each
+    # (a decision that needs two or three fields, such as a schedule and its rate, is one).
+    expected = {
+        "constant learning rate 1e-3": {"cosine_schedule", "learning_rate"},
+        "no CIoU term (MSE only)": {"ciou_weight"},
+        "average pooling": {"max_pooling"},
+        "linear box head": {"box_decoder"},
+        "shared dense layer": {"split_heads"},
+        "+ batch norm": {"batch_norm"},
+        "+ box-loss weight 10": {"box_loss_weight"},
+        "no class-feature normalisation": {"class_norm"},
+        "+ wider network (16, 32, 64)": {"channels"},
+        "+ strided 4x4 stem (32, 48)": {"strided_stem", "channels", "box_pool"},
+    }
+    changed = {
+        variant.name: {
+            field.name
+            for field in dataclasses.fields(variant)
+            if field.name != "name" and getattr(variant, field.name) != getattr(recipe, field.name)
+        }
+        for variant in recipes[1:]
+    }
+    assert changed == expected
+    for variant in recipes[1:]:
+        variant.build()  # every variant builds
+
+
+def test_recipe_and_build_model_share_their_defaults():
+    """``Recipe()``'s network fields default to what ``build_model()`` builds by default."""
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(build_model).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    recipe = Recipe(name="defaults")
+    assert defaults == {name: getattr(recipe, name) for name in defaults}
+    assert recipe == dataclasses.replace(get_recipe("improved"), name="defaults")
+    assert not recipe.baseline_network
+
+
+def test_recipe_builds_for_the_canvas_size_it_is_given():
+    for name in ("improved", "baseline"):
+        model = get_recipe(name).build((96, 96, 1))
+        assert model.input_shape == (None, 96, 96, 1)
+        out = model.predict(np.zeros((2, 96, 96, 1), np.float32), verbose=0)
+        assert out["bounding_box"].shape == (2, 4) and out["classification"].shape == (2, 10)
 
 
 def test_unknown_recipe_is_a_clear_error():

@@ -85,7 +85,7 @@ def test_box_conversions_round_trip(a, fmt, canvas):
 @FAST
 @given(digit_batches(), st.integers(0, 1000), st.sampled_from(["frame", "tight"]))
 def test_canvases_are_in_unit_range_with_all_ink_inside_the_box(digits, seed, kind):
-    images, labels = synthesis.synthesize(digits, seed=seed, box=kind)
+    images, labels = synthesis.synthesize(digits, seed=seed, box_kind=kind)
     assert images.dtype == np.float32 and 0 <= images.min() and images.max() <= 1
     pixel_boxes = np.rint(labels * 75).astype(int)
     for image, (x0, y0, x1, y1), digit in zip(images[..., 0], pixel_boxes, digits, strict=True):

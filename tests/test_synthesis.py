@@ -1,9 +1,13 @@
+import dataclasses
+import inspect
+
 import numpy as np
 import pytest
 
 from helpers.canvas import placement_matrices
+from helpers.errors import InputError
 from helpers.pipeline import make_test_set, training_dataset
-from helpers.synthesis import ink_extents, synthesize
+from helpers.synthesis import SynthesisOptions, ink_extents, synthesize
 
 
 def test_shapes_dtypes_and_range(digits):
@@ -35,7 +39,7 @@ def test_frame_box_contains_exactly_the_pasted_digit(digits):
 
 
 def test_tight_box_is_where_the_ink_is(digits):
-    images, boxes = synthesize(digits[0][:64], seed=4, box="tight")
+    images, boxes = synthesize(digits[0][:64], seed=4, box_kind="tight")
     for image, box in zip(images[..., 0], boxes, strict=True):
         x0, y0, x1, y1 = np.rint(box * 75).astype(int)
         rows, cols = np.nonzero(image > 0)
@@ -62,7 +66,7 @@ def test_canvas_size_is_a_parameter(digits):
 
 
 def test_scaled_digits_keep_their_ink_inside_the_box(digits):
-    images, boxes = synthesize(digits[0][:32], seed=5, scale=(20, 40), box="tight")
+    images, boxes = synthesize(digits[0][:32], seed=5, scale=(20, 40), box_kind="tight")
     widths = (boxes[:, 2] - boxes[:, 0]) * 75
     assert widths.min() > 2 and widths.max() <= 40
     for image, box in zip(images[..., 0], boxes, strict=True):
@@ -87,14 +91,38 @@ def test_noise_and_clutter_change_the_background_only_so_much(digits):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"box": "loose"}, "box: expected one of frame, tight, got 'loose'"),
+        ({"box_kind": "loose"}, "box_kind: expected one of frame, tight, got 'loose'"),
         ({"canvas_size": 20}, "canvas_size: expected a whole number >= 28"),
         ({"scale": (30, 90)}, "scale"),
+        # refused before NumPy tries to allocate terabytes
+        ({"canvas_size": 2_000_000}, "canvas_size: expected a whole number <= 1200"),
     ],
 )
 def test_bad_options_are_clear_errors(digits, kwargs, message):
     with pytest.raises(ValueError, match=message):
         synthesize(digits[0][:2], **kwargs)
+
+
+def test_synthesize_and_its_options_object_share_one_signature():
+    """The keywords of ``synthesize`` (but its seed) are the fields of ``SynthesisOptions``,
+    with the same defaults, so the two cannot drift apart."""
+    keywords = {
+        name: parameter.default
+        for name, parameter in inspect.signature(synthesize).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name != "seed"
+    }
+    fields = {field.name: field.default for field in dataclasses.fields(SynthesisOptions)}
+    assert keywords == fields
+
+
+def test_options_are_checked_once_and_frozen():
+    options = SynthesisOptions.of(canvas_size=np.int64(80), scale=(20, 30))
+    assert options.canvas_size == 80 and type(options.canvas_size) is int
+    assert options.scale == (20.0, 30.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.noise = 1.0
+    with pytest.raises(InputError, match="unknown synthesis option.*'blur'"):
+        SynthesisOptions.of(blur=1)
 
 
 def test_wrong_digit_shape_is_a_clear_error():

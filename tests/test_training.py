@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from helpers.evaluation import evaluate
 from helpers.pipeline import make_test_set, training_dataset
@@ -25,8 +26,21 @@ def test_same_seed_same_model(digits):
         np.testing.assert_allclose(wa, wb, atol=1e-5)
 
 
-def test_default_strategy_on_a_cpu_machine_has_one_replica():
-    assert get_strategy().num_replicas_in_sync == 1
+def test_strategy_has_one_replica_per_gpu_and_one_without_several():
+    gpus = tf.config.list_logical_devices("GPU")
+    strategy = get_strategy()
+    assert strategy.num_replicas_in_sync == (len(gpus) if len(gpus) > 1 else 1)
+    if len(gpus) <= 1:  # one device: TensorFlow's default strategy, not a named one
+        assert strategy is tf.distribute.get_strategy()
+
+
+def test_one_training_step_on_96x96_canvases(digits):
+    x, y = digits
+    run = train("improved", x[:32], y[:32], epochs=1, batch_size=32, canvas_size=96, verbose=0)
+    assert run.model.input_shape == (None, 96, 96, 1)
+    assert run.images_seen == 32 and len(run.history.history["loss"]) == 1
+    scores = evaluate(run.model, *make_test_set(x[:8], y[:8], canvas_size=96))
+    assert 0 <= scores.accuracy <= 1
 
 
 def test_epochs_below_one_is_a_clear_error(digits):

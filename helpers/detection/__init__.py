@@ -18,17 +18,21 @@ The grid (:func:`encode_targets`, :func:`decode_grid`)
     centre offset inside the cell ``(cx, cy)`` in [0, 1] and size ``(w, h)`` as a
     fraction of the canvas. Targets use the same 15-channel layout, so decoding a
     target gives back the ground truth.
-The detector (:func:`build_detector`, :class:`DetectionHead`, :class:`DetectionLoss`)
+The detector (:func:`build_detector`, :class:`DetectionLoss`, :func:`activate`)
     A small fully convolutional network: three conv + 2x2 max-pool stages bring 96
     pixels down to the 12-cell grid, two more convolutions widen the view to ~54
-    pixels (two digits' worth) and three 1x1 heads give objectness, class and box per
-    cell. The loss is binary cross-entropy on objectness in every cell, and, on the
-    cells that own a digit only, cross-entropy on the class and ``1 - CIoU`` plus L1
-    on the box.
-Decoding and NMS (:func:`detect`, :func:`non_max_suppression`)
+    pixels (two digits' worth) and three 1x1 heads give objectness, class and box
+    logits per cell. The loss reads the logits, as keras-io's RetinaNet does: binary
+    cross-entropy from logits on objectness in every cell, and, on the cells that own
+    a digit only, cross-entropy from logits on the class and ``1 - CIoU`` plus L1 on
+    the box. :func:`activate` (sigmoid, softmax, sigmoid) turns logits into the
+    targets' layout.
+Decoding and NMS (:func:`detect`, :func:`postprocess`, :func:`non_max_suppression`)
     Score of a cell = objectness x probability of its best class. Cells above a
-    score threshold become candidate boxes; ``tf.image.non_max_suppression`` (which
-    wants ``yxyx`` boxes) removes duplicates. The default is **class-agnostic** NMS:
+    score threshold become candidate boxes; NMS (on ``yxyx`` boxes, as ``tf.image``
+    wants them) removes duplicates: :func:`non_max_suppression` for one image, as the
+    notebook teaches it, and ``tf.image.combined_non_max_suppression`` for a whole
+    batch in one graph inside :func:`postprocess`. The default is **class-agnostic** NMS:
     our digits never overlap much (IoU <= 0.1 by construction), so two boxes with
     IoU >= 0.5 are the same digit, even when the neighbouring cell that produced the
     second one read it as another class; per-class NMS would keep that wrong label
@@ -36,14 +40,18 @@ Decoding and NMS (:func:`detect`, :func:`non_max_suppression`)
 mAP by hand (:func:`mean_average_precision`)
     Pascal-VOC-style average precision at IoU 0.5, all-point interpolation, one class
     at a time, then the mean over the classes that have ground truth.
+
+Taught in notebook 05.
 """
 
 from helpers.detection.grid import (
     GridDecoding,
+    activate,
     count_collisions,
     decode_grid,
     encode_targets,
     grid_to_boxes,
+    logits_from_grid,
     owner_cells,
 )
 from helpers.detection.inference import (
@@ -65,7 +73,6 @@ from helpers.detection.metrics import (
     pairwise_iou,
 )
 from helpers.detection.model import (
-    DetectionHead,
     DetectionLoss,
     build_detector,
     compile_detector,
@@ -79,7 +86,6 @@ from helpers.detection.scenes import (
     CHANNELS,
     CLASSES,
     GRID_SIZE,
-    IOU_TOLERANCE,
     MAX_DIGITS,
     MAX_OVERLAP,
     NUM_CLASSES,
@@ -97,12 +103,10 @@ __all__ = [
     "CHANNELS",
     "CLASSES",
     "ClassCurve",
-    "DetectionHead",
     "DetectionLoss",
     "Detections",
     "GRID_SIZE",
     "GridDecoding",
-    "IOU_TOLERANCE",
     "MAX_DIGITS",
     "MAX_OVERLAP",
     "MeanAP",
@@ -110,6 +114,7 @@ __all__ = [
     "OBJECTNESS",
     "TEST_IMAGES",
     "TEST_SEED",
+    "activate",
     "average_precision",
     "build_detector",
     "check_detector",
@@ -122,6 +127,7 @@ __all__ = [
     "encode_targets",
     "evaluate_detector",
     "grid_to_boxes",
+    "logits_from_grid",
     "make_test_scenes",
     "match_class",
     "match_image",

@@ -1,4 +1,7 @@
-"""The grid: which cell owns which digit, and targets encoded and decoded per cell."""
+"""The grid: which cell owns which digit, and targets encoded and decoded per cell.
+
+Taught in notebook 05 (the grid: encoding and decoding).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from keras import ops
 
 from helpers import validation
 from helpers.boxes import check_boxes
-from helpers.detection.scenes import BOX, CHANNELS, CLASSES, GRID_SIZE, NUM_CLASSES
+from helpers.detection.scenes import BOX, CHANNELS, CLASSES, GRID_SIZE, NUM_CLASSES, OBJECTNESS
 from helpers.errors import InputError
 
 
@@ -58,6 +61,43 @@ def encode_targets(
         keep = classes[:, slot] >= 0
         target[images[keep], row[keep, slot], col[keep, slot]] = values[keep, slot]
     return target
+
+
+def activate(logits):
+    """The detector's raw ``(N, G, G, 15)`` logits -> the grid in the targets' layout.
+
+    Objectness through a sigmoid, the 10 class scores through a softmax, the box through
+    a sigmoid: ``(cx, cy)`` is the centre inside the cell (0 = left/top edge of the cell,
+    1 = right/bottom edge) and ``(w, h)`` the size as a fraction of the canvas. The model
+    outputs logits (its loss works on them, as Keras' ``from_logits`` losses do); this is
+    the step that makes its numbers readable. Works on NumPy arrays and tensors
+    (``keras.ops``); returns a tensor.
+    """
+    logits = ops.convert_to_tensor(logits, dtype="float32")
+    return ops.concatenate(
+        [
+            ops.sigmoid(logits[..., OBJECTNESS]),
+            ops.softmax(logits[..., CLASSES], axis=-1),
+            ops.sigmoid(logits[..., BOX]),
+        ],
+        axis=-1,
+    )
+
+
+def logits_from_grid(grid: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """The logits that :func:`activate` turns (almost) into ``grid``: a target as a
+    near-perfect prediction, for looking at the loss (notebook 05).
+
+    Probabilities are clipped to ``[eps, 1 - eps]`` first, since 0 and 1 have no
+    finite logit; class logits are log-probabilities (a softmax ignores a constant).
+    """
+    grid = validation.check_finite(grid, "grid")
+    if grid.ndim != 4 or grid.shape[-1] != CHANNELS:
+        raise InputError(f"grid: expected shape (N, G, G, {CHANNELS}), got {grid.shape}")
+    p = np.clip(grid.astype(np.float64), eps, 1 - eps)
+    logits = np.log(p) - np.log1p(-p)  # the inverse of the sigmoid
+    logits[..., CLASSES] = np.log(p[..., CLASSES])
+    return logits.astype(np.float32)
 
 
 def count_collisions(boxes: np.ndarray, classes: np.ndarray, grid_size: int = GRID_SIZE) -> int:

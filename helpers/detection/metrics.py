@@ -1,4 +1,4 @@
-"""Mean average precision at IoU 0.5, computed by hand."""
+"""Mean average precision at IoU 0.5, computed by hand (taught in notebook 05)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import numpy as np
 
 from helpers import validation
 from helpers.boxes import check_boxes, iou
+from helpers.constants import NUM_CLASSES
 from helpers.detection.inference import Detections, detect
-from helpers.detection.scenes import IOU_TOLERANCE, NUM_CLASSES, unpad
+from helpers.detection.scenes import unpad
 from helpers.errors import InputError
 
 
@@ -81,48 +82,6 @@ class MeanAP:
         return float(values.mean()) if len(values) else float("nan")
 
 
-def match_class(
-    detections: list[Detections],
-    truths: list[tuple[np.ndarray, np.ndarray]],
-    cls: int,
-    iou_threshold: float = 0.5,
-) -> ClassCurve:
-    """Greedy matching of one class's detections to its ground truth, best score first.
-
-    All detections of class ``cls`` over all images are sorted by score (ties keep
-    image order). Each one, in turn, takes the *unmatched* ground-truth digit of the
-    same class and image with the highest IoU, if that IoU is ``>= iou_threshold``
-    (up to :data:`IOU_TOLERANCE`): a true positive. Otherwise it is a false
-    positive: a wrong place, or a duplicate of a digit that a better-scored detection
-    already claimed.
-    """
-    entries = []  # (score, image, box)
-    n_true = 0
-    for image, (det, (_, true_classes)) in enumerate(zip(detections, truths, strict=True)):
-        n_true += int(np.sum(np.asarray(true_classes) == cls))
-        for box, score in zip(
-            det.boxes[det.classes == cls], det.scores[det.classes == cls], strict=True
-        ):
-            entries.append((float(score), image, box))
-    order = sorted(range(len(entries)), key=lambda i: -entries[i][0])  # stable
-    matched = [np.zeros(np.sum(np.asarray(t[1]) == cls), dtype=bool) for t in truths]
-    true_positive = np.zeros(len(entries), dtype=bool)
-    for rank, i in enumerate(order):
-        _, image, box = entries[i]
-        true_boxes, true_classes = truths[image]
-        candidates = np.asarray(true_boxes, dtype=np.float32)[np.asarray(true_classes) == cls]
-        if not len(candidates):
-            continue
-        overlaps = pairwise_iou(box[None], candidates)[0]
-        overlaps[matched[image]] = -1.0  # a digit is found once
-        best = int(np.argmax(overlaps))
-        if overlaps[best] >= iou_threshold - IOU_TOLERANCE:
-            true_positive[rank] = True
-            matched[image][best] = True
-    scores = np.array([entries[i][0] for i in order], dtype=np.float64)
-    return ClassCurve(scores, true_positive, n_true)
-
-
 def match_image(
     detections: Detections | tuple,
     truth: tuple[np.ndarray, np.ndarray],
@@ -130,8 +89,11 @@ def match_image(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Match one image's detections to its ground truth with the rules of mAP.
 
-    Detections, best score first, each take the unmatched true digit *of their class*
-    with the highest IoU, if it reaches ``iou_threshold``.
+    The one matching rule of the course (taught in notebook 05): detections, best score
+    first (ties keep their order), each take the *unmatched* true digit of their class
+    with the highest IoU, if that IoU is ``>= iou_threshold``: a true positive.
+    Otherwise it is a false positive: a wrong place, or a duplicate of a digit that a
+    better-scored detection already claimed.
 
     Returns:
         ``true_positive (K,)`` bool per detection and ``found (T,)`` bool per true digit.
@@ -147,9 +109,36 @@ def match_image(
     for k in np.argsort(-scores, kind="stable"):
         candidates = np.where(found, -1.0, overlaps[k])
         best = int(np.argmax(candidates))
-        if candidates[best] >= iou_threshold - IOU_TOLERANCE:
+        if candidates[best] >= iou_threshold:
             true_positive[k], found[best] = True, True
     return true_positive, found
+
+
+def match_class(
+    detections: list[Detections],
+    truths: list[tuple[np.ndarray, np.ndarray]],
+    cls: int,
+    iou_threshold: float = 0.5,
+) -> ClassCurve:
+    """One class's detections over all images, best score first, each a TP or an FP.
+
+    Matching happens image by image (:func:`match_image`: a detection can only claim a
+    digit of its own image and class); this gathers class ``cls``'s detections from every
+    image and sorts them by score (ties keep image order), the order in which a
+    precision-recall curve reads them.
+    """
+    scores, hits = [], []
+    n_true = 0
+    for det, truth in zip(detections, truths, strict=True):
+        true_positive, _ = match_image(det, truth, iou_threshold)
+        mine = np.asarray(det.classes) == cls
+        scores.append(np.asarray(det.scores, dtype=np.float64)[mine])
+        hits.append(true_positive[mine])
+        n_true += int(np.sum(np.asarray(truth[1]) == cls))
+    scores = np.concatenate(scores) if scores else np.zeros(0)
+    hits = np.concatenate(hits) if hits else np.zeros(0, dtype=bool)
+    order = np.argsort(-scores, kind="stable")
+    return ClassCurve(scores[order], hits[order], n_true)
 
 
 def count_outcomes(

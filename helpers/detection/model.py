@@ -1,4 +1,7 @@
-"""The grid detector (a small fully convolutional network), its loss, and its training."""
+"""The grid detector (a small fully convolutional network), its loss, and its training.
+
+Taught in notebook 05 (the detector and its loss).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import numpy as np
 from keras import layers, ops
 
 from helpers import validation
+from helpers.constants import DEFAULT_SEED
 from helpers.detection.grid import encode_targets, grid_to_boxes
 from helpers.detection.scenes import (
     BOX,
@@ -26,26 +30,6 @@ from helpers.detection.scenes import (
 from helpers.errors import InputError
 from helpers.pipeline import MAP_THREADS, PREFETCH_BATCHES, fixed_plan
 from helpers.training import TrainingRun, adam
-
-
-@keras.saving.register_keras_serializable(package="helpers")
-class DetectionHead(layers.Layer):
-    """Raw ``(N, G, G, 15)`` numbers -> objectness, class probabilities and cell box.
-
-    Objectness through a sigmoid, the 10 class scores through a softmax, the box
-    through a sigmoid: ``(cx, cy)`` is the centre inside the cell (0 = left/top edge
-    of the cell, 1 = right/bottom edge) and ``(w, h)`` the size as a fraction of the
-    canvas, so every predicted number has a bounded, meaningful range.
-    """
-
-    def call(self, raw):
-        objectness = ops.sigmoid(raw[..., OBJECTNESS])
-        classes = ops.softmax(raw[..., CLASSES], axis=-1)
-        box = ops.sigmoid(raw[..., BOX])
-        return ops.concatenate([objectness, classes, box], axis=-1)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
 
 
 def build_detector(
@@ -65,8 +49,10 @@ def build_detector(
     (about 3 digits in 144 cells), so training does not start by predicting a digit
     everywhere.
 
-    Input ``float32 (N, S, S, 1)`` in [0, 1]; output ``(N, G, G, 15)`` (see the module
-    docstring for the channel layout).
+    Input ``float32 (N, S, S, 1)`` in [0, 1]; output ``(N, G, G, 15)`` **logits**, in the
+    channel layout of the targets (see the module docstring): the loss reads them
+    directly, as Keras' ``from_logits`` losses do, and :func:`helpers.detection.activate`
+    turns them into probabilities and cell boxes.
     """
     canvas_size = validation.check_int(canvas_size, "canvas_size", minimum=1)
     grid_size = validation.check_int(grid_size, "grid_size", minimum=1)
@@ -89,9 +75,8 @@ def build_detector(
     )(x)
     classes = layers.Conv2D(NUM_CLASSES, 1, name="class_logits")(x)
     box = layers.Conv2D(4, 1, name="box_raw")(x)
-    raw = layers.Concatenate(name="raw")([objectness, classes, box])
-    outputs = DetectionHead(name="grid")(raw)
-    return keras.Model(inputs, outputs, name="grid_detector")
+    logits = layers.Concatenate(name="grid")([objectness, classes, box])
+    return keras.Model(inputs, logits, name="grid_detector")
 
 
 _SAFE_BOX = (0.25, 0.25, 0.75, 0.75)
@@ -101,11 +86,17 @@ _SAFE_BOX = (0.25, 0.25, 0.75, 0.75)
 class DetectionLoss(keras.losses.Loss):
     """The detector's loss, per image, summed over the grid cells.
 
-    * objectness: binary cross-entropy in **every** cell (``focal_gamma > 0`` turns it
-      into the focal loss, which down-weights the many easy empty cells);
-    * class: cross-entropy, only in cells that own a digit;
+    ``y_true`` is the target grid (:func:`encode_targets`), ``y_pred`` the model's
+    logits, both ``(N, G, G, 15)``:
+
+    * objectness: binary cross-entropy from logits in **every** cell (Keras'
+      ``binary_crossentropy(..., from_logits=True)``; ``focal_gamma > 0`` turns it into
+      the focal loss, ``binary_focal_crossentropy``, which down-weights the many easy
+      empty cells);
+    * class: categorical cross-entropy from logits, only in cells that own a digit;
     * box: ``1 - CIoU`` between the decoded boxes plus the L1 distance of the four
-      cell-relative numbers, only in cells that own a digit.
+      cell-relative numbers (the box logits through a sigmoid), only in cells that own
+      a digit.
 
     Empty cells have no box to learn, so their boxes are swapped for a dummy before
     the CIoU (a zero-size box would make its aspect-ratio term divide by zero).
@@ -134,25 +125,33 @@ class DetectionLoss(keras.losses.Loss):
         """The three terms, each ``(N,)``, before weighting."""
         y_true = ops.convert_to_tensor(y_true, dtype="float32")
         y_pred = ops.convert_to_tensor(y_pred, dtype="float32")
-        eps = keras.backend.epsilon()
         positive = y_true[..., 0]  # (N, G, G) 1 where a digit is centred
-        p = ops.clip(y_pred[..., 0], eps, 1 - eps)
-        bce = -(positive * ops.log(p) + (1 - positive) * ops.log(1 - p))
+        # Keras' losses average over the last axis: a size-1 axis leaves one value per cell.
         if self.focal_gamma:
-            p_true = positive * p + (1 - positive) * (1 - p)
-            bce = bce * ops.power(1 - p_true, self.focal_gamma)
+            bce = keras.losses.binary_focal_crossentropy(
+                y_true[..., OBJECTNESS],
+                y_pred[..., OBJECTNESS],
+                gamma=self.focal_gamma,
+                from_logits=True,
+            )
+        else:
+            bce = keras.losses.binary_crossentropy(
+                y_true[..., OBJECTNESS], y_pred[..., OBJECTNESS], from_logits=True
+            )
         objectness = ops.sum(bce, axis=(1, 2))
 
-        log_probs = ops.log(ops.clip(y_pred[..., CLASSES], eps, 1.0))
-        cross_entropy = -ops.sum(y_true[..., CLASSES] * log_probs, axis=-1)
+        cross_entropy = keras.losses.categorical_crossentropy(
+            y_true[..., CLASSES], y_pred[..., CLASSES], from_logits=True
+        )
         classification = ops.sum(positive * cross_entropy, axis=(1, 2))
 
+        pred_box = ops.sigmoid(y_pred[..., BOX])
         mask = positive[..., None] > 0.5
         safe = ops.convert_to_tensor(np.float32(_SAFE_BOX))
         true_boxes = ops.where(mask, grid_to_boxes(y_true[..., BOX], self.grid_size), safe)
-        pred_boxes = ops.where(mask, grid_to_boxes(y_pred[..., BOX], self.grid_size), safe)
+        pred_boxes = ops.where(mask, grid_to_boxes(pred_box, self.grid_size), safe)
         ciou = keras.utils.bounding_boxes.compute_ciou(true_boxes, pred_boxes, "xyxy")
-        l1 = ops.sum(ops.abs(y_true[..., BOX] - y_pred[..., BOX]), axis=-1)
+        l1 = ops.sum(ops.abs(y_true[..., BOX] - pred_box), axis=-1)
         box = ops.sum(positive * ((1.0 - ciou) + self.l1_weight * l1), axis=(1, 2))
         return {"objectness": objectness, "classification": classification, "box": box}
 
@@ -181,7 +180,7 @@ def detection_dataset(
     labels: np.ndarray,
     *,
     batch_size: int,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     canvas_size: int = CANVAS_SIZE,
     grid_size: int = GRID_SIZE,
     batches: int | None = None,
@@ -249,7 +248,7 @@ def train_detector(
     images_per_epoch: int = 4000,
     batch_size: int = 32,
     learning_rate: float = 2e-3,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     verbose: int | str = 2,
     model: keras.Model | None = None,
     callbacks: list | None = None,

@@ -1,4 +1,7 @@
-"""Figures for the detector: scenes with boxes, precision-recall curves."""
+"""Figures for the detector: scenes with boxes, precision-recall curves.
+
+Used in notebook 05 (scenes with boxes, precision-recall curves).
+"""
 
 from __future__ import annotations
 
