@@ -338,7 +338,7 @@ def run_grade(args) -> dict:
     print(summary_table(grades))
     return {
         "command": "grade",
-        "sandboxed": sandbox,
+        "sandboxed": not args.no_sandbox,
         "submissions": len(grades),
         "ok": sum(grade.status == "ok" for grade in grades),
         "grades": str(out / "grades.csv"),

@@ -20,29 +20,24 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
 
+from helpers.constants import DEFAULT_SEED, quick_mode
 from helpers.data import load_mnist
 from helpers.errors import InputError
 from helpers.validation import check_int
 
-QUICK_ENV = "LOCALIZER_QUICK"
 #: The course's home. ``python -m helpers fork OWNER/NAME`` rewrites it here and in
 #: every notebook's badge and setup cell.
 REPOSITORY = "mnist-localization-course/mnist-localization-course"
-SEED = 42
+#: The notebooks' seed: the library's default, so a notebook and the library draw alike.
+SEED = DEFAULT_SEED
 
 T = TypeVar("T")
-
-
-def quick_mode() -> bool:
-    """True when ``LOCALIZER_QUICK`` is set to 1/true/yes (the test suite sets it)."""
-    return os.environ.get(QUICK_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
 def pick(default: T, quick: T) -> T:

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from helpers import course, viz
+from helpers import constants, course, viz
 from helpers.evaluation import Evaluation
 
 
 def test_quick_mode_and_pick(monkeypatch):
-    monkeypatch.setenv(course.QUICK_ENV, "1")
+    monkeypatch.setenv(constants.QUICK_ENV, "1")
     assert course.quick_mode() and course.pick(10, 1) == 1
-    monkeypatch.setenv(course.QUICK_ENV, "0")
+    monkeypatch.setenv(constants.QUICK_ENV, "0")
     assert not course.quick_mode() and course.pick(10, 1) == 10
 
 
