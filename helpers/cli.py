@@ -130,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     fork = commands.add_parser("fork", help="point badges and setup cells at your fork")
     fork.add_argument("repository", help="your fork on GitHub, as OWNER/NAME")
     fork.set_defaults(run=run_fork)
+
+    from helpers.publishing import register  # export-demo, site, sync-notebooks
+
+    register(commands)
     return parser
 
 
