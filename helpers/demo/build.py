@@ -187,7 +187,7 @@ def build_demo(
         raise InputError(f"--out {out}: expected a folder, found a file")
     loaded = check_models(dict.fromkeys(SLOTS) | (models or {}))
     package = fetch_onnxruntime_web(npm_cache)
-    (train, (x_test, y_test)) = load_mnist(data)
+    train, (x_test, y_test) = load_mnist(data)
     previous = _read_manifest(out)
     (out / "models").mkdir(parents=True, exist_ok=True)
     entries = {}
@@ -202,8 +202,8 @@ def build_demo(
         else:
             source = f"trained by the build on {data!r} data"
             model = _train_quickly(slot, train, quick)
-        entries[slot] = {**export_onnx(model, target, slot), "source": source}
-        entries[slot]["file"] = f"models/{target.name}"
+        exported = export_onnx(model, target, slot)
+        entries[slot] = {**exported, "file": f"models/{target.name}", "source": source}
     for name in ("index.html", "demo.js", "demo.css"):
         shutil.copyfile(STATIC / name, out / name)
     (out / "ort").mkdir(exist_ok=True)
