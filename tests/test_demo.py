@@ -200,6 +200,18 @@ def _page_digits(out) -> tuple[np.ndarray, list[int]]:
     return pixels.reshape(page["count"], 28, 28), page["labels"]
 
 
+def test_the_page_fetches_nothing_from_another_site(browser):
+    """onnxruntime-web, its WebAssembly, the models and the digits all come from the page's
+    own server: no CDN at run time."""
+    fetched = browser.execute_script(
+        "return performance.getEntriesByType('resource').map((entry) => entry.name);"
+    )
+    origin = browser.execute_script("return location.origin;")
+    assert any(url.endswith(".wasm") for url in fetched), fetched
+    assert any(url.endswith("detector.onnx") for url in fetched), fetched
+    assert all(url.startswith(origin + "/") for url in fetched), fetched
+
+
 def test_twenty_dropped_digits_are_classified_and_boxed(browser, demo_site, sample):
     from helpers.boxes import iou
 
