@@ -44,14 +44,15 @@ PAGE_DIGITS_SEED = 7
 
 @dataclass(frozen=True)
 class QuickTraining:
-    """How a slot without a model is trained: on the offline sample, about 3 minutes on 2 cores.
+    """How a slot without a model is trained: on the offline sample, a few minutes on 2 cores.
 
-    Six epochs give a localizer about as good as ten (notebook 03); the detector finds
-    most digits after four epochs of fresh canvases.
+    A localizer is near its ten-epoch quality after five (notebook 03's curves); the
+    detector finds most digits after three epochs of fresh canvases (the demo's tests
+    train it so, and compare its boxes in the page with the library's).
     """
 
-    localizer_epochs: int = 6
-    detector_epochs: int = 4
+    localizer_epochs: int = 5
+    detector_epochs: int = 3
     detector_images_per_epoch: int = 4000
     seed: int = 0
 
