@@ -26,6 +26,10 @@ Modules, one job each (the notebook that teaches each one in brackets):
 * :mod:`helpers.exercises` - the notebooks' exercises, one module per notebook
 * :mod:`helpers.notebooks` - student versions of notebooks, re-pointing a fork
 * :mod:`helpers.grading` - grade a folder of submitted notebooks
+* :mod:`helpers.setup_cell` - the setup cell every notebook opens with, and its badges
+* :mod:`helpers.site` - the course website, built with Jupyter Book from the stored notebooks
+* :mod:`helpers.demo` - the live demo page: course models exported to ONNX, run in a browser
+* :mod:`helpers.publishing` - the command-line verbs ``site``, ``export-demo``, ``sync-notebooks``
 * :mod:`helpers.cli` - ``python -m helpers train|evaluate|detect-train|student|fork|grade|figures``
 
 Every submodule can be reached as an attribute (``helpers.models``): it is imported on

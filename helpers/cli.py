@@ -153,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--source", default=None, help="the course checkout to edit (default: the current folder)"
     )
     fork.set_defaults(run=run_fork)
+
+    from helpers.publishing import register  # export-demo, site, sync-notebooks
+
+    register(commands)
     return parser
 
 

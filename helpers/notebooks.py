@@ -298,13 +298,16 @@ def write_student_versions(source: Path, out: Path, format: str = "plain") -> di
 
 
 def fork(repository: str, root: Path) -> list[str]:
-    """Point badges, setup cells, README and :data:`course.REPOSITORY` at ``OWNER/NAME``."""
+    """Point badges, setup cells, README, the site and :data:`course.REPOSITORY` at ``OWNER/NAME``.
+
+    Every badge (Colab, Kaggle, Binder) names the repository, so all of them follow.
+    """
     if not isinstance(repository, str) or not _REPO_PATTERN.fullmatch(repository):
         raise InputError(f"expected a GitHub repository as OWNER/NAME, got {repository!r}")
     from helpers import course  # here, not at the top: helpers.course imports Keras
 
     old = course.REPOSITORY
-    targets = [root / "helpers" / "course.py", root / "README.md"]
+    targets = [root / "helpers" / "course.py", root / "README.md", root / "site" / "_config.yml"]
     targets += sorted((root / "notebooks").glob("*.ipynb"))
     changed = []
     for path in targets:
