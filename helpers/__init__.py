@@ -26,6 +26,7 @@ Modules, one job each (the notebook that teaches each one in brackets):
 * :mod:`helpers.exercises` - the notebooks' exercises, one module per notebook
 * :mod:`helpers.notebooks` - student versions of notebooks, re-pointing a fork
 * :mod:`helpers.grading` - grade a folder of submitted notebooks
+* :mod:`helpers.tf_startup` - start TensorFlow without its CPU-only start-up lines
 * :mod:`helpers.setup_cell` - the setup cell every notebook opens with, and its badges
 * :mod:`helpers.site` - the course website, built with Jupyter Book from the stored notebooks
 * :mod:`helpers.demo` - the live demo page: course models exported to ONNX, run in a browser
@@ -39,7 +40,9 @@ with :func:`load_model`, which imports the course's custom Keras layers first.
 
 TensorFlow's C++ start-up messages are turned down with ``TF_CPP_MIN_LOG_LEVEL=2``
 (warnings and informational lines off, errors kept), set here unless you set it
-yourself, before anything imports TensorFlow.
+yourself, before anything imports TensorFlow. The CUDA probe's lines, which TensorFlow
+prints before it reads that setting, are left out by :func:`helpers.tf_startup.start_tensorflow`
+(notebooks call it through ``course.setup()``), which drops those known lines only.
 """
 
 import importlib

@@ -25,6 +25,7 @@ import numpy as np
 
 from helpers.errors import InputError
 from helpers.recipes import RECIPES
+from helpers.tf_startup import start_tensorflow
 
 EXIT_USAGE = 2
 
@@ -200,6 +201,7 @@ def _check_out(out: str) -> None:
 
 
 def run_train(args) -> dict:
+    start_tensorflow()
     _check_out(args.out)
     from helpers.training import train
 
@@ -233,6 +235,7 @@ def run_train(args) -> dict:
 
 
 def run_evaluate(args) -> dict:
+    start_tensorflow()
     from helpers.evaluation import check_localizer
     from helpers.saving import load_model
 
@@ -251,6 +254,7 @@ def run_evaluate(args) -> dict:
 
 def run_detect_train(args) -> dict:
     """Train :mod:`helpers.detection`'s grid detector; score it on canvases of test digits."""
+    start_tensorflow()
     _check_out(args.out)
     from helpers import detection
 
@@ -351,6 +355,7 @@ def run_grade(args) -> dict:
 
 
 def run_figures(args) -> dict:
+    start_tensorflow()
     from helpers.figures import render_all
 
     written = render_all(args.out, quick=args.quick or None)  # None: LOCALIZER_QUICK decides

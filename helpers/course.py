@@ -48,6 +48,9 @@ def pick(default: T, quick: T) -> T:
 def setup(seed: int = SEED) -> None:
     """Seed Python, NumPy and Keras, set figure defaults, and say which mode runs."""
     # Imported here: ``python -m helpers fork`` reads REPOSITORY and must not start TensorFlow.
+    from helpers.tf_startup import start_tensorflow
+
+    start_tensorflow()  # without the CUDA probe's red lines on a machine with no GPU
     import keras
     import matplotlib as mpl
 
