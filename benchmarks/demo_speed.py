@@ -18,11 +18,6 @@ npm, Chromium and its driver (see :mod:`benchmarks.demo_browser`).
 
 from __future__ import annotations
 
-# First, so that TensorFlow's C++ start-up logs are silenced (see helpers/__init__.py).
-import helpers  # noqa: F401
-
-# isort: split
-
 import argparse
 import os
 import statistics

@@ -52,8 +52,10 @@ def demo_models(tmp_path_factory, sample):
     (x_train, y_train), _ = sample
     folder = tmp_path_factory.mktemp("demo_models")
     models = {
-        "localizer": train("improved", x_train, y_train, epochs=8, box="frame", verbose=0).model,
-        "tight": train("improved", x_train, y_train, epochs=8, box="tight", verbose=0).model,
+        "localizer": train(
+            "improved", x_train, y_train, epochs=8, box_kind="frame", verbose=0
+        ).model,
+        "tight": train("improved", x_train, y_train, epochs=8, box_kind="tight", verbose=0).model,
         "detector": train_detector(
             x_train, y_train, epochs=3, images_per_epoch=4000, verbose=0
         ).model,
@@ -91,10 +93,12 @@ def test_canvases(sample):
 
 def _keras_outputs(model, images) -> list[np.ndarray]:
     """Keras' outputs in the ONNX file's order: the detector's grid, or box then class."""
+    from helpers.detection import activate
+
     out = model.predict(images, verbose=0)
     if isinstance(out, dict):
         return [out["bounding_box"], out["classification"]]
-    return [out]
+    return [np.asarray(activate(out))]  # the detector is exported with its activation
 
 
 def test_every_model_is_exported_under_two_mb(demo_site):
@@ -279,7 +283,7 @@ def test_ten_drawn_digits_are_boxed_after_their_strokes(browser):
 
 
 def test_the_detector_tab_draws_what_the_library_detects(browser, demo_site, demo_models):
-    from helpers.detection import postprocess
+    from helpers.detection import activate, postprocess
 
     out, _ = demo_site
     pixels, _ = _page_digits(out)
@@ -292,7 +296,7 @@ def test_the_detector_tab_draws_what_the_library_detects(browser, demo_site, dem
         np.maximum(patch, pixels[index] / 255, out=patch)
     js = json.dumps([{"index": i, "x": x, "y": y} for i, x, y in placements])
     result = call(browser, f"demo.dropDigits({js})")
-    expected = postprocess(demo_models[0]["detector"].predict(canvas, verbose=0))[0]
+    expected = postprocess(activate(demo_models[0]["detector"].predict(canvas, verbose=0)))[0]
     found = result["detections"]
     assert len(found) == len(expected.boxes) >= 1
     np.testing.assert_allclose([d["box"] for d in found], expected.boxes, atol=1e-4)

@@ -146,14 +146,14 @@ def _train_quickly(slot: str, train: tuple, quick: QuickTraining):
         ).model
     from helpers.training import train as train_localizer
 
-    box = "tight" if slot == "tight" else "frame"
+    box_kind = "tight" if slot == "tight" else "frame"
     run = train_localizer(
         "improved",
         digits,
         labels,
         epochs=quick.localizer_epochs,
         seed=quick.seed,
-        box=box,
+        box_kind=box_kind,
         verbose=0,
     )
     return run.model

@@ -31,22 +31,16 @@ EXPORT_PACKAGES = ("tf2onnx", "onnx")
 
 
 def load_course_model(path: str | Path) -> keras.Model:
-    """Load a ``.keras`` file saved by the course (custom layers registered by ``helpers``).
+    """Load a ``.keras`` file saved by the course with :func:`helpers.load_model`.
 
     Raises:
-        FileNotFoundError: ``path`` is not a file.
-        InputError: the file is not a Keras model this environment can load.
+        InputError: ``path`` is not a ``.keras`` file this environment can load.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"model file not found: {path}")
-    if path.suffix != ".keras":
+    from helpers.saving import load_model
+
+    if Path(path).suffix != ".keras":
         raise InputError(f"{path}: expected a model saved with model.save(...) as a .keras file")
-    try:
-        return keras.saving.load_model(path, compile=False)
-    except Exception as error:  # noqa: BLE001 - Keras raises many kinds for a bad file
-        reason = " ".join(str(error).split())[:200]
-        raise InputError(f"could not load {path} as a Keras model: {reason}") from error
+    return load_model(path)
 
 
 def model_kind(model: keras.Model, name: str = "model") -> str:
@@ -83,6 +77,15 @@ def check_export_packages() -> None:
         )
 
 
+def _with_activation(detector: keras.Model) -> keras.Model:
+    """The detector followed by :func:`helpers.detection.activate`: the grid in the targets'
+    layout (probabilities, box in cell units), which the page decodes as the library does."""
+    from helpers.detection import activate
+
+    inputs = keras.Input(detector.input_shape[1:], name=INPUT_NAME)
+    return keras.Model(inputs, keras.layers.Lambda(activate, name="activate")(detector(inputs)))
+
+
 def export_onnx(model: keras.Model, out: str | Path, name: str = "model") -> dict:
     """Write ``model`` to ``out`` (an ``.onnx`` file) with Keras' ``model.export``.
 
@@ -99,6 +102,8 @@ def export_onnx(model: keras.Model, out: str | Path, name: str = "model") -> dic
 
     kind = model_kind(model, name)
     check_export_packages()
+    if kind == "detector":  # it outputs logits; the page reads the grid as probabilities
+        model = _with_activation(model)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     side = int(model.input_shape[1])
