@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.constants import DETECTOR_BATCH_SIZE, DETECTOR_EPOCHS, DETECTOR_IMAGES_PER_EPOCH
 from helpers.errors import InputError
 from helpers.recipes import RECIPES
 from helpers.tf_startup import start_tensorflow
@@ -99,10 +100,17 @@ def build_parser() -> argparse.ArgumentParser:
         "detect-train", help="train the multi-digit detector and report its mAP@0.5"
     )
     _data_args(detect, box=False)  # the detector always uses tight boxes
-    detect.add_argument("--epochs", type=_positive_int, default=None, help="default: 15")
-    detect.add_argument("--batch-size", type=_positive_int, default=None, help="default: 32")
     detect.add_argument(
-        "--images-per-epoch", type=_positive_int, default=None, help="canvases per epoch (4000)"
+        "--epochs", type=_positive_int, default=None, help=f"default: {DETECTOR_EPOCHS}"
+    )
+    detect.add_argument(
+        "--batch-size", type=_positive_int, default=None, help=f"default: {DETECTOR_BATCH_SIZE}"
+    )
+    detect.add_argument(
+        "--images-per-epoch",
+        type=_positive_int,
+        default=None,
+        help=f"canvases per epoch (default: {DETECTOR_IMAGES_PER_EPOCH})",
     )
     detect.add_argument(
         "--test-images", type=_positive_int, default=500, help="canvases built from test digits"

@@ -14,7 +14,12 @@ import numpy as np
 from keras import layers, ops
 
 from helpers import validation
-from helpers.constants import DEFAULT_SEED
+from helpers.constants import (
+    DEFAULT_SEED,
+    DETECTOR_BATCH_SIZE,
+    DETECTOR_EPOCHS,
+    DETECTOR_IMAGES_PER_EPOCH,
+)
 from helpers.detection.grid import encode_targets, grid_to_boxes
 from helpers.detection.scenes import (
     BOX,
@@ -244,9 +249,9 @@ def train_detector(
     digits: np.ndarray,
     labels: np.ndarray,
     *,
-    epochs: int = 15,
-    images_per_epoch: int = 4000,
-    batch_size: int = 32,
+    epochs: int = DETECTOR_EPOCHS,
+    images_per_epoch: int = DETECTOR_IMAGES_PER_EPOCH,
+    batch_size: int = DETECTOR_BATCH_SIZE,
     learning_rate: float = 2e-3,
     seed: int = DEFAULT_SEED,
     verbose: int | str = 2,
