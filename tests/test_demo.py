@@ -1,10 +1,10 @@
 """The browser demo as a reader uses it: exported models, Node.js, headless Chromium, bad input.
 
-One demo folder is built per session (two localizers and a detector trained briefly, then
-exported), and one browser opens it; the tests share both. Parts whose tools are missing
-are skipped with the install command in the reason: the ``demo`` extra (tf2onnx, onnx,
-onnxruntime, selenium), npm and Node.js, Chromium and its driver (``.ci/run`` installs
-them all).
+One demo folder is built per session (two localizers and a detector trained briefly on the
+offline sample, then exported: see ``demo_models``), and one browser opens it; the tests
+share both. Parts whose tools are missing are skipped with the install command in the
+reason: the ``demo`` extra (tf2onnx, onnx, onnxruntime, selenium), npm and Node.js,
+Chromium and its driver (``.ci/run`` installs them all).
 """
 
 from __future__ import annotations
@@ -44,7 +44,14 @@ def _skip_unless_installed(names, what: str) -> None:
 
 @pytest.fixture(scope="session")
 def demo_models(tmp_path_factory, sample):
-    """Keras models for the three slots, saved as .keras, trained briefly on the sample."""
+    """Keras models for the three slots, saved as .keras, trained briefly on the sample.
+
+    Each budget is the smallest measured to pass its page test with room to spare (the
+    training is most of this file's time): the frame localizer needs 8 epochs (20 of 20
+    dropped digits right; 6 or 7 epochs: 18, the test's bare minimum), the tight one 3
+    (10 of 10 drawings boxed; 2 epochs did as well), the detector 2 epochs of 4000
+    canvases (3 of the 3 digits found; 2 x 3000: 2, 2 x 2000: none).
+    """
     _skip_unless_installed(DEMO_EXTRA, "exporting the demo models")
     from helpers.detection import train_detector
     from helpers.training import train
@@ -55,9 +62,9 @@ def demo_models(tmp_path_factory, sample):
         "localizer": train(
             "improved", x_train, y_train, epochs=8, box_kind="frame", verbose=0
         ).model,
-        "tight": train("improved", x_train, y_train, epochs=8, box_kind="tight", verbose=0).model,
+        "tight": train("improved", x_train, y_train, epochs=3, box_kind="tight", verbose=0).model,
         "detector": train_detector(
-            x_train, y_train, epochs=3, images_per_epoch=4000, verbose=0
+            x_train, y_train, epochs=2, images_per_epoch=4000, verbose=0
         ).model,
     }
     paths = {}

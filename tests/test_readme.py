@@ -1,6 +1,7 @@
 """The README cannot drift from the code: every command it shows parses, every picture exists."""
 
 import importlib.util
+import json
 import os
 import re
 import shlex
@@ -60,21 +61,70 @@ def test_the_readme_shows_the_commands_a_user_needs():
     assert any("benchmarks" in " ".join(step) for step in STEPS)
 
 
-def _run_help(words: list[str]) -> subprocess.CompletedProcess:
-    """``words --help`` from the checkout's root as a fresh clone has it: no PYTHONPATH."""
+# The ``python -m module`` commands whose ``--help`` must work (the test checks ``-m helpers``
+# and ``-m pytest`` in its own process). They all run in one fresh interpreter: one
+# interpreter per command imported TensorFlow again, about 7 s apiece.
+MODULE_STEPS = [
+    step for step in STEPS if step[:2] == ("python", "-m") and step[2] not in ("helpers", "pytest")
+]
+
+# Runs each command's module as ``python -m`` would (``sys.argv``, ``__main__``) and writes its
+# exit status and output as one JSON line as soon as it ends, so that a command that hangs or
+# kills the interpreter still leaves the results of the commands before it.
+HELP_RUNNER = """
+import contextlib, io, json, runpy, sys, traceback
+
+with open(sys.argv[1], "w", encoding="utf-8") as results:
+    for words in json.load(sys.stdin):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            sys.argv = [words[2], *words[3:], "--help"]
+            try:
+                runpy.run_module(words[2], run_name="__main__", alter_sys=True)
+                rc = 0
+            except SystemExit as stop:
+                if stop.code is None or isinstance(stop.code, int):
+                    rc = stop.code or 0
+                else:  # sys.exit("message") prints the message and exits with 1
+                    print(stop.code, file=sys.stderr)
+                    rc = 1
+            except Exception:
+                traceback.print_exc()
+                rc = 1
+        line = {"words": words, "rc": rc, "stdout": out.getvalue(), "stderr": err.getvalue()}
+        results.write(json.dumps(line) + "\\n")
+        results.flush()
+"""
+
+
+@pytest.fixture(scope="module")
+def module_help(tmp_path_factory) -> dict:
+    """``words --help`` for every command of MODULE_STEPS, from the checkout's root as a fresh
+    clone has it (no PYTHONPATH): the command's words -> its rc, stdout and stderr. A command
+    that left no result has rc None and, as stderr, how the interpreter ended."""
+    results = tmp_path_factory.mktemp("readme_help") / "results.jsonl"
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    return subprocess.run(
-        [sys.executable, *words[1:], "--help"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=300,
-    )
+    try:
+        runner = subprocess.run(
+            [sys.executable, "-c", HELP_RUNNER, str(results)],
+            input=json.dumps(MODULE_STEPS),
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=600,
+        )
+        ending = f"the interpreter exited with {runner.returncode}: {runner.stderr[-2000:]}"
+    except subprocess.TimeoutExpired:
+        ending = "the interpreter ran out of time at this command or before it"
+    lines = results.read_text(encoding="utf-8").splitlines() if results.exists() else []
+    done = {tuple(result["words"]): result for result in map(json.loads, lines)}
+    missing = {"rc": None, "stdout": "", "stderr": ending}
+    return {step: done.get(step, missing) for step in MODULE_STEPS}
 
 
 @pytest.mark.parametrize("words", STEPS, ids=" ".join)
-def test_readme_command_parses(words):
+def test_readme_command_parses(words, request):
     program, args = words[0], list(words[1:])
     if program == "pip":
         assert args[0] == "install"
@@ -105,10 +155,11 @@ def test_readme_command_parses(words):
         assert args[:2] == ["apt-get", "install"] and args[2:] == ["bubblewrap"]
     elif program == "nbgrader":  # nbgrader's own instructor loop (tests/test_nbgrader.py runs it)
         assert args[0] in ("generate_assignment", "autograde", "export"), args
-    elif program == "python":
-        result = _run_help(words)
-        assert result.returncode == 0, result.stderr[-2000:]
-        assert "usage:" in result.stdout
+    elif words in MODULE_STEPS:
+        # Only a command that runs a module starts the interpreter that runs them all.
+        result = request.getfixturevalue("module_help")[words]
+        assert result["rc"] == 0, result["stderr"][-2000:]
+        assert "usage:" in result["stdout"]
     else:
         pytest.fail(f"no check for {program!r}: teach this test how to check it")
 
