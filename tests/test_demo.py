@@ -50,7 +50,7 @@ def demo_models(tmp_path_factory, sample):
     training is most of this file's time): the frame localizer needs 8 epochs (20 of 20
     dropped digits right; 6 or 7 epochs: 18, the test's bare minimum), the tight one 3
     (10 of 10 drawings boxed; 2 epochs did as well), the detector 2 epochs of 4000
-    canvases (3 of the 3 digits found; 2 x 3000: 2, 2 x 2000: none).
+    canvases in batches of 32 (3 of the 3 digits found; 2 x 3000: 2, 2 x 2000: none).
     """
     _skip_unless_installed(DEMO_EXTRA, "exporting the demo models")
     from helpers.detection import train_detector
@@ -64,7 +64,7 @@ def demo_models(tmp_path_factory, sample):
         ).model,
         "tight": train("improved", x_train, y_train, epochs=3, box_kind="tight", verbose=0).model,
         "detector": train_detector(
-            x_train, y_train, epochs=2, images_per_epoch=4000, verbose=0
+            x_train, y_train, epochs=2, images_per_epoch=4000, batch_size=32, verbose=0
         ).model,
     }
     paths = {}

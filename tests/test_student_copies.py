@@ -122,8 +122,9 @@ def text_numbers(text: str) -> list[float]:
 
 
 def revealing(answer: float) -> bool:
-    """Small whole numbers (a class, a row, a flag) also appear in any task's wording."""
-    return not (float(answer).is_integer() and abs(answer) <= 12)
+    """Whole numbers below 100 (a class, a row, a pixel) also appear in any task's wording
+    and in the counts that outputs print (boxes kept, digits missed), whatever the task."""
+    return not (float(answer).is_integer() and abs(answer) < 100)
 
 
 def leaks(answers: list[float], written: list[float]) -> list[float]:
