@@ -16,7 +16,8 @@ scores on that validation split: it is how the recipe was chosen, so the test sp
 stays untouched by those decisions. Every variant trains once per seed of
 ``--ablation-seeds`` (0, 1 and 2): a row holds the means over the seeds and each seed's
 own scores, so that a variant can be compared with the recipe seed by seed. Results go
-to ``benchmarks/results/*.json``.
+to ``benchmarks/results/*.json``; the ablation's to ``helpers/results/ablation.json``, inside
+the package, where notebook 03 reads it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from helpers.pipeline import make_test_set, training_dataset
 from helpers.training import ablation_recipes, get_recipe, train
 
 RESULTS = Path(__file__).resolve().parent / "results"
+#: The ablation table ships inside the package: notebook 03 reads it there on any host.
+SHIPPED_RESULTS = Path(__file__).resolve().parents[1] / "helpers" / "results"
 VALIDATION_SIZE = 500
 
 
@@ -62,10 +65,10 @@ def epochs_and_seeds(description: str) -> argparse.Namespace:
     return parser.parse_args()
 
 
-def write_result(name: str, report: dict) -> None:
-    """Write ``report`` to ``benchmarks/results/NAME.json``, with the machine named first."""
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps({"machine": machine(), **report}, indent=1))
+def write_result(name: str, report: dict, folder: Path = RESULTS) -> None:
+    """Write ``report`` to ``FOLDER/NAME.json`` (``benchmarks/results/``), the machine first."""
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps({"machine": machine(), **report}, indent=1))
 
 
 def lab_pipeline(digits: np.ndarray, labels: np.ndarray, batch_size: int) -> tf.data.Dataset:
@@ -228,7 +231,8 @@ def main() -> None:
             f"(means over seeds {seeds}):"
         )
         print_table(ablation, reference=ablation[0])
-        write_result("ablation", {"data": args.data, "epochs": args.epochs, "rows": ablation})
+        report = {"data": args.data, "epochs": args.epochs, "rows": ablation}
+        write_result("ablation", report, SHIPPED_RESULTS)
 
 
 if __name__ == "__main__":
